@@ -1,0 +1,247 @@
+"""Settings (DESIGN.md §3): environment variables, optionally a `demo-relay.toml` with the same keys.
+
+Nothing is read at import time: `load_settings()` is called by the CLI / app factory, and tests build
+`Settings(...)` directly."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .domain.errors import ConfigurationError
+from .domain.models import Transport
+
+TOML_FILE = "demo-relay.toml"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str = ""  # derived from host/port when empty
+    database_url: str | None = None  # None: embedded Postgres under data_dir/pg
+    data_dir: Path = Path(".data")
+    webhook_secrets: tuple[str, ...] = ()
+    webhook_allow_url_token: bool = True
+    webhook_tolerance_s: int = 300
+    storage: str = "local"
+    supabase_url: str | None = None
+    supabase_service_role_key: str | None = None
+    supabase_anon_key: str | None = None
+    storage_bucket: str = "demo-videos"
+    storage_url_mode: str = "signed"
+    signed_url_ttl_s: int = 3600
+    notifier: Transport = Transport.WEBSOCKET
+    notifier_sessions: Mapping[str, Transport] = field(default_factory=dict)
+    realtime_private: bool = False
+    hub_backend: str = "memory"
+    allowed_origins: tuple[str, ...] = ()  # empty: PUBLIC_BASE_URL's origin
+    max_webhook_bytes: int = 65536
+    title_match_threshold: float = 0.3
+    # Signs channel tokens and local media URLs. Empty: generated once and kept in DATA_DIR.
+    app_secret: str = ""
+    session_token_ttl_s: int = 12 * 3600
+    hub_queue_size: int = 256
+    ws_max_message_bytes: int = 4096
+    log_level: str = "INFO"
+
+    @property
+    def embedded_database(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def base_url(self) -> str:
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
+        return f"http://{host}:{self.port}"
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        if self.allowed_origins:
+            return self.allowed_origins
+        parts = urlsplit(self.base_url)
+        return (f"{parts.scheme}://{parts.netloc}",)
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.base_url}/api/tavus-webhook"
+
+
+def load_settings(environ: Mapping[str, str] | None = None, toml_path: Path | None = None) -> Settings:
+    """Environment over TOML over defaults; validates, and fills dev-mode secrets from DATA_DIR."""
+    env = dict(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    path = toml_path or Path(env.get("DEMO_RELAY_CONFIG", TOML_FILE))
+    if path.is_file():
+        values.update(_from_toml(tomllib.loads(path.read_text())))
+    values.update({k.lower(): v for k, v in env.items() if k.lower() in _KEYS})
+    return _finish(_build(values))
+
+
+_KEYS = {
+    "host", "port", "public_base_url", "database_url", "data_dir", "tavus_webhook_secret",
+    "webhook_allow_url_token", "webhook_tolerance_s", "storage", "supabase_url", "supabase_service_role_key",
+    "supabase_anon_key", "storage_bucket", "storage_url_mode", "signed_url_ttl_s", "notifier",
+    "notifier_sessions", "realtime_private", "hub_backend", "allowed_origins", "max_webhook_bytes",
+    "title_match_threshold", "app_secret", "session_token_ttl_s", "log_level",
+}  # fmt: skip
+
+
+def _from_toml(document: Mapping[str, Any]) -> dict[str, Any]:
+    values = {k.lower(): v for k, v in document.items() if k.lower() in _KEYS and not isinstance(v, dict)}
+    notifier = document.get("notifier")
+    if isinstance(notifier, dict):  # [notifier] default = "...", [notifier.sessions] "demo-<id>" = "..."
+        if "default" in notifier:
+            values["notifier"] = notifier["default"]
+        if isinstance(notifier.get("sessions"), dict):
+            values["notifier_sessions"] = dict(notifier["sessions"])
+    return values
+
+
+def _build(values: Mapping[str, Any]) -> Settings:
+    def get(key: str, default: Any = None) -> Any:
+        value = values.get(key)
+        return default if value is None or value == "" else value
+
+    supabase_url = get("supabase_url")
+    storage = str(get("storage", "supabase" if supabase_url else "local")).lower()
+    notifier = _transport(get("notifier", "supabase" if supabase_url else "websocket"), "NOTIFIER")
+    secrets_raw = get("tavus_webhook_secret", "")
+    return Settings(
+        host=str(get("host", "127.0.0.1")),
+        port=_int(get("port", 8000), "PORT"),
+        public_base_url=str(get("public_base_url", "")),
+        database_url=get("database_url"),
+        data_dir=Path(str(get("data_dir", ".data"))),
+        webhook_secrets=tuple(s.strip() for s in str(secrets_raw).split(",") if s.strip()),
+        webhook_allow_url_token=_bool(get("webhook_allow_url_token", True), "WEBHOOK_ALLOW_URL_TOKEN"),
+        webhook_tolerance_s=_int(get("webhook_tolerance_s", 300), "WEBHOOK_TOLERANCE_S"),
+        storage=storage,
+        supabase_url=supabase_url,
+        supabase_service_role_key=get("supabase_service_role_key"),
+        supabase_anon_key=get("supabase_anon_key"),
+        storage_bucket=str(get("storage_bucket", "demo-videos")),
+        storage_url_mode=str(get("storage_url_mode", "signed")).lower(),
+        signed_url_ttl_s=_int(get("signed_url_ttl_s", 3600), "SIGNED_URL_TTL_S"),
+        notifier=notifier,
+        notifier_sessions=_sessions(get("notifier_sessions", {})),
+        realtime_private=_bool(get("realtime_private", False), "REALTIME_PRIVATE"),
+        hub_backend=str(get("hub_backend", "memory")).lower(),
+        allowed_origins=_list(get("allowed_origins", ())),
+        max_webhook_bytes=_int(get("max_webhook_bytes", 65536), "MAX_WEBHOOK_BYTES"),
+        title_match_threshold=_float(get("title_match_threshold", 0.3), "TITLE_MATCH_THRESHOLD"),
+        app_secret=str(get("app_secret", "")),
+        session_token_ttl_s=_int(get("session_token_ttl_s", 12 * 3600), "SESSION_TOKEN_TTL_S"),
+        log_level=str(get("log_level", "INFO")).upper(),
+    )
+
+
+def _finish(settings: Settings) -> Settings:
+    """Validates combinations and supplies generated dev secrets (kept in DATA_DIR, so they survive
+    restarts and the CLI's `send-tool-call` signs with the same one the server verifies with)."""
+    if settings.storage not in ("local", "supabase"):
+        raise ConfigurationError(f"STORAGE must be 'local' or 'supabase', not {settings.storage!r}")
+    if settings.storage_url_mode not in ("signed", "public"):
+        raise ConfigurationError("STORAGE_URL_MODE must be 'signed' or 'public'")
+    if settings.hub_backend != "memory":
+        raise ConfigurationError(f"HUB_BACKEND={settings.hub_backend!r} is not available yet; use 'memory'")
+    if not 0.0 < settings.title_match_threshold <= 1.0:
+        raise ConfigurationError("TITLE_MATCH_THRESHOLD must be in (0, 1]")
+    if settings.max_webhook_bytes < 1024:
+        raise ConfigurationError("MAX_WEBHOOK_BYTES must be at least 1024")
+    webhook_secrets = settings.webhook_secrets
+    if not webhook_secrets:
+        if not settings.embedded_database:
+            raise ConfigurationError(
+                "TAVUS_WEBHOOK_SECRET is required when DATABASE_URL is set (only the embedded dev mode "
+                "generates one)"
+            )
+        webhook_secrets = (dev_secret(settings.data_dir, "tavus_webhook_secret"),)
+    app_secret = settings.app_secret or dev_secret(settings.data_dir, "app_secret")
+    return replace(settings, webhook_secrets=webhook_secrets, app_secret=app_secret)
+
+
+def dev_secret(data_dir: Path, name: str) -> str:
+    """A random secret created on first use under DATA_DIR/secrets/<name> (mode 0600) and reused."""
+    path = data_dir / "secrets" / name
+    if path.is_file():
+        value = path.read_text().strip()
+        if value:
+            return value
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    value = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def _transport(value: Any, name: str) -> Transport:
+    try:
+        return Transport(str(value).strip().lower())
+    except ValueError:
+        raise ConfigurationError(f"{name} must be websocket, supabase or both, not {value!r}") from None
+
+
+def _sessions(value: Any) -> dict[str, Transport]:
+    if isinstance(value, dict):
+        pairs = list(value.items())
+    else:
+        pairs = []
+        for item in str(value).split(","):
+            if not item.strip():
+                continue
+            channel, sep, transport = item.partition("=")
+            if not sep:
+                raise ConfigurationError(f"NOTIFIER_SESSIONS entry {item!r} is not channel=transport")
+            pairs.append((channel, transport))
+    result: dict[str, Transport] = {}
+    for channel, transport in pairs:
+        channel = str(channel).strip()
+        if not channel.startswith("demo-"):
+            raise ConfigurationError(f"NOTIFIER_SESSIONS key {channel!r} must be a demo-<id> channel")
+        result[channel] = _transport(transport, f"NOTIFIER_SESSIONS[{channel}]")
+    return result
+
+
+def _list(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list | tuple) else str(value).split(",")
+    return tuple(str(i).strip().rstrip("/") for i in items if str(i).strip())
+
+
+def _int(value: Any, name: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{name} must be an integer, not {value!r}") from None
+
+
+def _float(value: Any, name: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{name} must be a number, not {value!r}") from None
+
+
+def _bool(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigurationError(f"{name} must be true or false, not {value!r}")

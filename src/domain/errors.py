@@ -1,0 +1,104 @@
+"""The domain's error hierarchy. Each error carries a stable wire `code`; the HTTP layer maps the classes
+to statuses in one place, so nothing below the entry points knows HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+class DomainError(Exception):
+    code: str = "error"
+
+    def __init__(self, message: str = "", **details: Any) -> None:
+        super().__init__(message or self.code)
+        self.message = message or self.code
+        self.details: dict[str, Any] = details
+
+
+# --- the request itself is wrong (4xx) -----------------------------------------------------------
+
+
+class AuthenticationFailed(DomainError):
+    code = "invalid_signature"
+
+
+class StaleTimestamp(AuthenticationFailed):
+    code = "stale_timestamp"
+
+
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
+
+
+class MalformedJson(DomainError):
+    code = "malformed_json"
+
+
+class InvalidArguments(DomainError):
+    code = "invalid_arguments"
+
+
+class InvalidRequest(DomainError):
+    """A request body or parameter that is not acceptable (not a webhook argument)."""
+
+    code = "invalid_request"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class UnknownDemo(NotFound):
+    code = "unknown_demo"
+
+
+class UnknownConversation(NotFound):
+    code = "unknown_conversation"
+
+
+class VideoNotFound(NotFound):
+    code = "video_not_found"
+
+    def __init__(self, title: str, suggestions: Sequence[str]) -> None:
+        super().__init__(
+            f"no video titled {title!r} in this demo", video_title=title, suggestions=list(suggestions)
+        )
+
+
+class VideoMissing(NotFound):
+    """The catalog names the video but its file/object is not in storage."""
+
+    code = "video_missing"
+
+    def __init__(self, storage_path: str) -> None:
+        super().__init__(f"the video object {storage_path!r} is missing from storage", path=storage_path)
+
+
+class InvalidToken(DomainError):
+    code = "invalid_token"
+
+
+# --- something we depend on is down (5xx); a retry may succeed -----------------------------------
+
+
+class Unavailable(DomainError):
+    code = "unavailable"
+
+
+class StorageUnavailable(Unavailable):
+    code = "storage_unavailable"
+
+
+class TransportUnavailable(Unavailable):
+    code = "transport_unavailable"
+
+
+class DatabaseUnavailable(Unavailable):
+    code = "database_unavailable"
+
+
+class ConfigurationError(DomainError):
+    """Settings that cannot work together; raised at start, never per request."""
+
+    code = "configuration_error"

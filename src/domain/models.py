@@ -1,0 +1,165 @@
+"""Value objects of demo-relay. Plain frozen dataclasses: no I/O, no framework types."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+CHANNEL_PREFIX = "demo-"
+
+
+def channel_for(demo_id: str) -> str:
+    """The broadcast channel (Supabase Realtime topic, hub channel) of a demo."""
+    return f"{CHANNEL_PREFIX}{demo_id}"
+
+
+def demo_id_of(channel: str) -> str | None:
+    """The demo id a `demo-<id>` channel names, or None when the name has another shape."""
+    if not channel.startswith(CHANNEL_PREFIX) or len(channel) == len(CHANNEL_PREFIX):
+        return None
+    return channel[len(CHANNEL_PREFIX) :]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoVideo:
+    id: str
+    demo_id: str
+    title: str
+    storage_path: str
+    duration_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Demo:
+    id: str
+    name: str
+    videos: tuple[DemoVideo, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TitleMatch:
+    """Result of looking a title up in a demo: the video, or the closest titles to suggest."""
+
+    video: DemoVideo | None
+    suggestions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VideoUrl:
+    url: str
+    expires_at: datetime | None  # None: the URL does not expire (public objects)
+
+
+class Transport(enum.StrEnum):
+    """How a channel's events reach browsers."""
+
+    WEBSOCKET = "websocket"
+    SUPABASE = "supabase"
+    BOTH = "both"
+
+
+# --- inbound: what a webhook body turns out to be -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRequest:
+    """A webhook as received: raw body bytes (signatures cover exactly these), headers, query."""
+
+    body: bytes
+    headers: Mapping[str, str]  # keys lower-cased
+    query: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    name: str
+    arguments: Any  # a JSON string (Tavus), an object, or None; parsed by the use case
+    conversation_id: str | None = None
+    tool_call_id: str | None = None
+    inference_id: str | None = None
+    seq: int | str | None = None
+    turn_idx: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleEvent:
+    event_type: str
+    conversation_id: str | None
+    timestamp: str | None
+    properties: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoredEvent:
+    reason: str
+
+
+ParsedEvent = ToolCall | LifecycleEvent | IgnoredEvent
+
+
+# --- outbound: what goes to browsers --------------------------------------------------------------
+
+
+class EventName(enum.StrEnum):
+    PLAY_VIDEO = "play_video"
+    SESSION_ENDED = "session_ended"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelEvent:
+    """One message on a channel. `id` is stable for one webhook delivery, so a retried delivery that
+    reaches a browser twice can be recognised there."""
+
+    channel: str
+    event: EventName
+    payload: Mapping[str, Any]
+    id: str
+    sent_at: datetime
+    # How long this event stays "current" for late joiners (play_video: the video's length + grace).
+    current_for_s: float | None = None
+
+
+# --- outcomes of the webhook use case ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Played:
+    demo_id: str
+    channel: str
+    video: DemoVideo
+    url: VideoUrl
+    delivered_via: tuple[str, ...]
+    output: str
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    event_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    dedupe_key: str
+
+
+WebhookOutcome = Played | Recorded | Ignored | Duplicate
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """What a page needs to subscribe to its demo's channel."""
+
+    demo_id: str
+    channel: str
+    conversation_id: str
+    transport: Transport
+    token: str
+    token_expires_at: datetime

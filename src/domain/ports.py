@@ -1,0 +1,116 @@
+"""Ports: what the use cases need from the outside world, one Protocol per need.
+
+Adapters implement them (src/adapters); tests/fakes has in-memory versions for the unit tests.
+Every adapter translates its driver's failures into the domain errors named in the docstrings."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from .models import ChannelEvent, Demo, DemoVideo, InboundRequest, TitleMatch, Transport, VideoUrl
+
+
+class Verdict(enum.Enum):
+    """What one signature scheme says of a request."""
+
+    ABSENT = "absent"  # the scheme's headers/params are not there: says nothing
+    VALID = "valid"
+    INVALID = "invalid"
+    STALE = "stale"  # well signed, but the timestamp is outside the tolerance
+
+
+class SignatureVerifier(Protocol):
+    """One authentication scheme of the webhook (X-Tavus-Signature, Standard Webhooks, URL token)."""
+
+    name: str
+
+    def verify(self, request: InboundRequest, now: datetime) -> Verdict: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Timezone-aware UTC now."""
+        ...
+
+
+class DemoCatalog(Protocol):
+    """Demos and their videos. Raises DatabaseUnavailable when the store cannot be reached."""
+
+    async def list_demos(self) -> Sequence[Demo]: ...
+
+    async def get_demo(self, demo_id: str) -> Demo | None: ...
+
+    async def find_video(self, demo_id: str, title: str) -> TitleMatch:
+        """Exact title (case- and whitespace-insensitive), else the best fuzzy match above the configured
+        threshold, else no video and the demo's closest titles (at most 3, never empty if it has videos)."""
+        ...
+
+
+class ConversationDirectory(Protocol):
+    """Which demo a Tavus conversation belongs to."""
+
+    async def register(self, conversation_id: str, demo_id: str, conversation_url: str | None) -> None: ...
+
+    async def demo_for(self, conversation_id: str) -> str | None: ...
+
+    async def end(self, conversation_id: str) -> str | None:
+        """Marks the conversation ended; returns its demo id (None when unknown)."""
+        ...
+
+
+class ClaimResult(enum.Enum):
+    CLAIMED = "claimed"  # new key, or a key whose earlier delivery failed: go ahead
+    DUPLICATE = "duplicate"  # in flight or done: send nothing
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    dedupe_key: str
+    event_type: str
+    conversation_id: str | None
+    payload: Mapping[str, Any] | None
+
+
+class DeliveryLedger(Protocol):
+    """Webhook deliveries, for idempotency. `claim` is atomic (never check-then-insert)."""
+
+    async def claim(self, record: DeliveryRecord) -> ClaimResult: ...
+
+    async def complete(self, dedupe_key: str, status: str) -> None: ...
+
+    async def fail(self, dedupe_key: str, status: str, error: str) -> None:
+        """Records the failure and releases the claim, so a retry is evaluated afresh."""
+        ...
+
+
+class VideoUrls(Protocol):
+    """A URL the browser can play. Raises VideoMissing / StorageUnavailable."""
+
+    async def url_for(self, video: DemoVideo) -> VideoUrl: ...
+
+
+class Notifier(Protocol):
+    """Publishes one event on its channel. Returns the names of the transports that took it.
+    Raises TransportUnavailable when none could (nothing half-done is reported as delivered)."""
+
+    async def publish(self, event: ChannelEvent) -> tuple[str, ...]: ...
+
+
+class TransportPolicy(Protocol):
+    """Which transport a channel uses (NOTIFIER default + NOTIFIER_SESSIONS overrides)."""
+
+    def transport_for(self, channel: str) -> Transport: ...
+
+
+class ChannelTokens(Protocol):
+    """Signed, expiring tokens that let a browser subscribe to one channel."""
+
+    def issue(self, channel: str) -> tuple[str, datetime]: ...
+
+    def channel_of(self, token: str) -> str:
+        """The channel a valid token is bound to; raises InvalidToken otherwise."""
+        ...

@@ -1,0 +1,1 @@
+"""Use cases: each a small class (dependencies in the constructor, one entry method) or a pure function."""

@@ -1,0 +1,103 @@
+"""Telling Tavus payloads apart (DESIGN.md §4): tool calls in three shapes, lifecycle events, the rest."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import InvalidArguments, MalformedJson
+from ..models import IgnoredEvent, LifecycleEvent, ParsedEvent, ToolCall
+
+TOOL_CALL_EVENT_TYPES = frozenset({"conversation.tool_call", "tool_call"})
+LIFECYCLE_EVENT_TYPES = frozenset(
+    {
+        "system.replica_joined",
+        "system.shutdown",
+        "application.transcription_ready",
+        "application.recording_ready",
+        "application.perception_analysis",
+    }
+)
+MAX_TITLE_CHARS = 300
+
+
+def decode_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedJson("the request body is not valid JSON") from exc
+
+
+def parse_event(document: Any) -> ParsedEvent:
+    if not isinstance(document, dict):
+        return IgnoredEvent("the body is not a JSON object")
+    event_type = document.get("event_type")
+    if event_type is not None:
+        if event_type in TOOL_CALL_EVENT_TYPES:
+            return _tool_call(document, _mapping(document.get("properties")))
+        if event_type in LIFECYCLE_EVENT_TYPES:
+            return LifecycleEvent(
+                event_type=event_type,
+                conversation_id=_text(document.get("conversation_id")),
+                timestamp=_text(document.get("timestamp")),
+                properties=_mapping(document.get("properties")),
+            )
+        return IgnoredEvent(f"event type {str(event_type)[:80]!r} is not handled")
+    if "name" in document and "arguments" in document:  # Tools-API (delivery.api) flat body
+        return _tool_call(document, {})
+    return IgnoredEvent("neither a tool call nor a lifecycle event")
+
+
+def _tool_call(document: Mapping[str, Any], properties: Mapping[str, Any]) -> ParsedEvent:
+    def field(key: str) -> Any:
+        value = properties.get(key)
+        return document.get(key) if value is None else value
+
+    name = field("name")
+    if not isinstance(name, str) or not name:
+        return IgnoredEvent("tool call without a tool name")
+    seq = field("seq")
+    turn_idx = field("turn_idx")
+    return ToolCall(
+        name=name,
+        arguments=properties["arguments"] if "arguments" in properties else document.get("arguments"),
+        conversation_id=_text(field("conversation_id")),
+        tool_call_id=_text(field("tool_call_id")),
+        inference_id=_text(field("inference_id")),
+        seq=seq if isinstance(seq, int | str) and not isinstance(seq, bool) else None,
+        turn_idx=turn_idx if isinstance(turn_idx, int) and not isinstance(turn_idx, bool) else None,
+    )
+
+
+def video_title(arguments: Any) -> str:
+    """The `video_title` argument of a play_video call. Tavus sends arguments as a JSON string; an object
+    is accepted too. Anything unusable is InvalidArguments (422), which the agent can act on."""
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments) if arguments.strip() else {}
+        except ValueError as exc:
+            raise InvalidArguments("arguments is not valid JSON") from exc
+    if arguments is None:
+        arguments = {}
+    if not isinstance(arguments, dict):
+        raise InvalidArguments("arguments must be a JSON object")
+    title = arguments.get("video_title")
+    if not isinstance(title, str) or not title.strip():
+        raise InvalidArguments("video_title is required and must be a non-blank string", field="video_title")
+    title = " ".join(title.split())
+    if len(title) > MAX_TITLE_CHARS:
+        raise InvalidArguments(f"video_title is longer than {MAX_TITLE_CHARS} characters", field="video_title")
+    return title
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None

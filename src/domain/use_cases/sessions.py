@@ -1,0 +1,58 @@
+"""Starting a viewing session: register conversation → demo, hand the page a channel token."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import InvalidRequest, InvalidToken, UnknownDemo
+from ..models import Session, channel_for, demo_id_of
+from ..ports import ChannelTokens, ConversationDirectory, DemoCatalog, TransportPolicy
+
+# Tavus conversation ids are short hex strings; allow any URL-safe id so other callers can register too.
+_CONVERSATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+MAX_URL_CHARS = 2048
+
+
+@dataclass
+class StartSession:
+    catalog: DemoCatalog
+    conversations: ConversationDirectory
+    tokens: ChannelTokens
+    transports: TransportPolicy
+
+    async def execute(self, demo_id: str, conversation_id: str, conversation_url: str | None) -> Session:
+        if not _CONVERSATION_ID.match(conversation_id):
+            raise InvalidRequest(
+                "conversation_id must be 1-128 characters: letters, digits, '_', '.', ':' or '-'",
+                field="conversation_id",
+            )
+        if conversation_url is not None and (
+            not conversation_url.startswith(("https://", "http://")) or len(conversation_url) > MAX_URL_CHARS
+        ):
+            raise InvalidRequest("conversation_url must be an http(s) URL", field="conversation_url")
+        demo = await self.catalog.get_demo(demo_id)
+        if demo is None:
+            raise UnknownDemo("no demo with that id", demo_id=demo_id)
+        await self.conversations.register(conversation_id, demo.id, conversation_url)
+        channel = channel_for(demo.id)
+        token, expires_at = self.tokens.issue(channel)
+        return Session(
+            demo_id=demo.id,
+            channel=channel,
+            conversation_id=conversation_id,
+            transport=self.transports.transport_for(channel),
+            token=token,
+            token_expires_at=expires_at,
+        )
+
+
+def authorize_channel(tokens: ChannelTokens, token: str, channel: str) -> str:
+    """The demo id a session token grants on `channel`; InvalidToken unless the token is valid and bound
+    to exactly that channel."""
+    if tokens.channel_of(token) != channel:
+        raise InvalidToken("the token is not valid for this channel")
+    demo_id = demo_id_of(channel)
+    if demo_id is None:
+        raise InvalidToken("not a demo channel")
+    return demo_id
