@@ -1,0 +1,22 @@
+"""Webhook signature schemes (DESIGN.md §4), each a `SignatureVerifier`."""
+
+from collections.abc import Sequence
+
+from demo_relay.domain.ports import SignatureVerifier
+
+from .standard_webhooks import StandardWebhooksVerifier
+from .tavus_hmac import TavusHmacVerifier
+from .url_token import UrlTokenVerifier
+
+
+def verifiers_for(secrets: Sequence[str], tolerance_s: int, allow_url_token: bool) -> list[SignatureVerifier]:
+    verifiers: list[SignatureVerifier] = [
+        TavusHmacVerifier(secrets),
+        StandardWebhooksVerifier(secrets, tolerance_s),
+    ]
+    if allow_url_token:
+        verifiers.append(UrlTokenVerifier(secrets))
+    return verifiers
+
+
+__all__ = ["StandardWebhooksVerifier", "TavusHmacVerifier", "UrlTokenVerifier", "verifiers_for"]

@@ -87,7 +87,9 @@ def video_title(arguments: Any) -> str:
         raise InvalidArguments("video_title is required and must be a non-blank string", field="video_title")
     title = " ".join(title.split())
     if len(title) > MAX_TITLE_CHARS:
-        raise InvalidArguments(f"video_title is longer than {MAX_TITLE_CHARS} characters", field="video_title")
+        raise InvalidArguments(
+            f"video_title is longer than {MAX_TITLE_CHARS} characters", field="video_title"
+        )
     return title
 
 

@@ -1,0 +1,237 @@
+"""The in-process WebSocket hub (HUB_BACKEND=memory, DESIGN §5) and the Notifier that publishes into it.
+
+Our own hub rather than Litestar's ChannelsPlugin (DESIGN §10): publishing never awaits, so one slow
+browser cannot delay the others or the webhook that triggered the event; each subscriber has a bounded
+queue and is dropped (close 1013) when it overflows; a channel's entry lives only while it has subscribers
+or a current video, so many short-lived demo channels do not accumulate.
+
+All methods are synchronous and must be called from the one event loop that serves the WebSockets (the
+app's loop): asyncio queues and events are not thread-safe."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from ...domain.models import ChannelEvent, EventName
+from ...domain.ports import Clock
+
+CLOSE_GOING_AWAY = 1001  # the hub itself is shutting down
+CLOSE_TRY_AGAIN_LATER = 1013  # the subscriber's queue overflowed: it is not reading fast enough
+DEFAULT_QUEUE_SIZE = 256
+# DESIGN §5: a play_video whose duration is unknown stays current for 10 minutes.
+DEFAULT_CURRENT_S = 600.0
+
+
+def _enc_hook(value: Any) -> Any:
+    # Payloads are Mappings by contract, not necessarily dicts (e.g. MappingProxyType); msgspec only knows
+    # dict natively.
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise NotImplementedError(f"cannot encode {type(value).__name__} in a channel frame")
+
+
+_encoder = msgspec.json.Encoder(enc_hook=_enc_hook)
+
+
+def encode_frame(event: ChannelEvent) -> str:
+    """The one JSON text frame every subscriber of the event's channel receives (DESIGN §5)."""
+    sent_at = event.sent_at if event.sent_at.tzinfo else event.sent_at.replace(tzinfo=UTC)
+    frame = {
+        "channel": event.channel,
+        "event": str(event.event),
+        "payload": event.payload,
+        "id": event.id,
+        # msgspec writes aware datetimes as RFC 3339 (UTC as "Z").
+        "sent_at": sent_at.astimezone(UTC),
+    }
+    return _encoder.encode(frame).decode()
+
+
+@dataclass(eq=False)  # identity equality/hash: subscriptions are members of a set
+class Subscription:
+    """One connection's membership of a channel. The connection drains `queue` (ready-to-send text
+    frames) and stops when `closed` is set; `close_code` then says how to close the WebSocket."""
+
+    channel: str
+    queue: asyncio.Queue[str]
+    close_code: int | None = None
+    close_reason: str = ""
+    _closed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    async def wait_closed(self) -> None:
+        """Returns once the hub has dropped this subscription (overflow or hub shutdown)."""
+        await self._closed.wait()
+
+    def _close(self, code: int, reason: str) -> None:
+        if not self._closed.is_set():
+            self.close_code = code
+            self.close_reason = reason
+            self._closed.set()
+
+
+@dataclass
+class _Channel:
+    subscribers: dict[Subscription, None] = field(default_factory=dict)  # an insertion-ordered set
+    current: str | None = None  # the latest play_video frame, while it is current
+    current_until: datetime | None = None
+
+    def drop_expired(self, now: datetime) -> None:
+        if self.current_until is not None and self.current_until <= now:
+            self.current = None
+            self.current_until = None
+
+    @property
+    def idle(self) -> bool:
+        return not self.subscribers and self.current is None
+
+
+class WebSocketHub:
+    """Channel name → subscribers, plus each channel's current video for late joiners."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        queue_size: int = DEFAULT_QUEUE_SIZE,
+        default_current_s: float = DEFAULT_CURRENT_S,
+    ) -> None:
+        if queue_size < 1:
+            raise ValueError("queue_size must be at least 1")
+        self._clock = clock
+        self._queue_size = queue_size
+        self._default_current_s = default_current_s
+        self._channels: dict[str, _Channel] = {}
+        # (current_until, channel) of every stored current video: lets `_sweep` forget expired videos of
+        # channels nobody touches again, without scanning all channels.
+        self._expiries: list[tuple[datetime, str]] = []
+        self._closed = False
+
+    def subscribe(self, channel: str) -> Subscription:
+        """Joins `channel`. The channel's current play_video, if any, is already queued: taking it and
+        joining happen in one step, so an event published meanwhile is neither lost nor sent twice."""
+        subscription = Subscription(channel, asyncio.Queue(maxsize=self._queue_size))
+        if self._closed:
+            subscription._close(CLOSE_GOING_AWAY, "server shutting down")
+            return subscription
+        now = self._sweep()
+        entry = self._channels.setdefault(channel, _Channel())
+        entry.drop_expired(now)
+        if entry.current is not None:
+            subscription.queue.put_nowait(entry.current)
+        entry.subscribers[subscription] = None
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Leaves the channel (idempotent); frees the channel's entry when nothing is left in it."""
+        entry = self._channels.get(subscription.channel)
+        if entry is None:
+            return
+        entry.subscribers.pop(subscription, None)
+        entry.drop_expired(self._clock.now())
+        if entry.idle:
+            del self._channels[subscription.channel]
+
+    def publish(self, event: ChannelEvent) -> int:
+        """Queues the event for every subscriber of its channel; returns how many took it. Never awaits:
+        a subscriber whose queue is full is dropped (close 1013) instead of slowing anyone down."""
+        if self._closed:
+            return 0
+        now = self._sweep()
+        frame = encode_frame(event)  # once per event, shared by all subscribers
+        entry = self._channels.get(event.channel)
+        if event.event == EventName.PLAY_VIDEO:
+            entry = entry or self._channels.setdefault(event.channel, _Channel())
+            self._remember(event, entry, frame, now)
+        elif event.event == EventName.SESSION_ENDED and entry is not None:
+            entry.current = entry.current_until = None
+        if entry is None:
+            return 0
+        delivered = 0
+        for subscription in list(entry.subscribers):
+            try:
+                subscription.queue.put_nowait(frame)
+            except asyncio.QueueFull:
+                del entry.subscribers[subscription]
+                subscription._close(CLOSE_TRY_AGAIN_LATER, "subscriber too slow")
+            else:
+                delivered += 1
+        if entry.idle:
+            del self._channels[event.channel]
+        return delivered
+
+    def current(self, channel: str) -> str | None:
+        """The channel's latest play_video frame if it is still current (sent less than its
+        `current_for_s` ago, no session_ended since), else None."""
+        entry = self._channels.get(channel)
+        if entry is None:
+            return None
+        entry.drop_expired(self._clock.now())
+        return entry.current
+
+    def subscriber_count(self, channel: str) -> int:
+        entry = self._channels.get(channel)
+        return len(entry.subscribers) if entry else 0
+
+    def connection_count(self) -> int:
+        """Open subscriptions across all channels (the /metrics gauge)."""
+        return sum(len(entry.subscribers) for entry in self._channels.values())
+
+    def channel_count(self) -> int:
+        """Channels with subscribers or a current video (the hub's memory footprint, for tests/metrics)."""
+        return len(self._channels)
+
+    def close(self) -> None:
+        """Drops every subscriber (close 1001) and forgets all channels; later publishes are no-ops."""
+        self._closed = True
+        for entry in self._channels.values():
+            for subscription in entry.subscribers:
+                subscription._close(CLOSE_GOING_AWAY, "server shutting down")
+        self._channels.clear()
+        self._expiries.clear()
+
+    def _remember(self, event: ChannelEvent, entry: _Channel, frame: str, now: datetime) -> None:
+        window = self._default_current_s if event.current_for_s is None else event.current_for_s
+        sent_at = event.sent_at if event.sent_at.tzinfo else event.sent_at.replace(tzinfo=UTC)
+        until = sent_at + timedelta(seconds=window)
+        if until <= now:  # already over (or a zero window): nothing for late joiners
+            entry.current = entry.current_until = None
+            return
+        entry.current, entry.current_until = frame, until
+        heapq.heappush(self._expiries, (until, event.channel))
+
+    def _sweep(self) -> datetime:
+        """Forgets videos whose time is up and the channels left empty by that. Amortised O(log n)."""
+        now = self._clock.now()
+        while self._expiries and self._expiries[0][0] <= now:
+            _, channel = heapq.heappop(self._expiries)
+            entry = self._channels.get(channel)
+            if entry is None:
+                continue
+            entry.drop_expired(now)  # a newer video of the channel keeps its own, later expiry
+            if entry.idle:
+                del self._channels[channel]
+        return now
+
+
+class HubNotifier:
+    """The Notifier port over the hub. The hub keeps a play_video for late joiners, so the event counts
+    as delivered even when nobody is connected yet."""
+
+    name = "websocket"
+
+    def __init__(self, hub: WebSocketHub) -> None:
+        self._hub = hub
+
+    async def publish(self, event: ChannelEvent) -> tuple[str, ...]:
+        self._hub.publish(event)
+        return (self.name,)

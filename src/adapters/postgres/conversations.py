@@ -1,0 +1,69 @@
+"""ConversationDirectory on Postgres: which demo a Tavus conversation belongs to."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+import asyncpg
+
+from ...domain.errors import UnknownDemo
+from .pool import translate_errors
+
+if TYPE_CHECKING:
+    from .pool import PgPool
+
+# Registering again (page reload, a conversation moved to another demo) re-points it and makes it active:
+# the latest registration wins. created_at stays the first registration's.
+_REGISTER = """
+insert into conversations (conversation_id, demo_id, conversation_url)
+values ($1, $2, $3)
+on conflict (conversation_id) do update
+set demo_id = excluded.demo_id,
+    conversation_url = excluded.conversation_url,
+    status = 'active',
+    ended_at = null"""
+
+# Ending twice keeps the first end time; the demo id is returned either way so the caller can notify.
+_END = """
+update conversations
+set status = 'ended', ended_at = coalesce(ended_at, now())
+where conversation_id = $1
+returning demo_id::text"""
+
+
+class AsyncpgConversationDirectory:
+    """Implements the ConversationDirectory port."""
+
+    def __init__(self, pool: PgPool) -> None:
+        self._pool = pool
+
+    async def register(self, conversation_id: str, demo_id: str, conversation_url: str | None) -> None:
+        """Raises UnknownDemo when `demo_id` names no demo (not a UUID, or deleted meanwhile)."""
+        try:
+            key = uuid.UUID(demo_id)
+        except ValueError:
+            raise UnknownDemo("no demo with that id", demo_id=demo_id) from None
+        try:
+            async with translate_errors():
+                await self._pool.execute(_REGISTER, conversation_id, key, conversation_url)
+        except asyncpg.ForeignKeyViolationError:
+            raise UnknownDemo("no demo with that id", demo_id=demo_id) from None
+
+    async def demo_for(self, conversation_id: str) -> str | None:
+        """The demo of a registered conversation, ended or not: events that arrive after the end
+        (transcripts, recordings) still belong to it."""
+        if "\x00" in conversation_id:  # Postgres text cannot hold NUL, so no such conversation exists
+            return None
+        async with translate_errors():
+            demo_id: str | None = await self._pool.fetchval(
+                "select demo_id::text from conversations where conversation_id = $1", conversation_id
+            )
+        return demo_id
+
+    async def end(self, conversation_id: str) -> str | None:
+        if "\x00" in conversation_id:
+            return None
+        async with translate_errors():
+            demo_id: str | None = await self._pool.fetchval(_END, conversation_id)
+        return demo_id

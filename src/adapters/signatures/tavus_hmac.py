@@ -1,0 +1,40 @@
+"""Scheme 1: `X-Tavus-Signature: <hex HMAC-SHA256(secret, raw body)>`, what Tavus sends for tools
+registered with `delivery.api` and `auth.type: "hmac"`. No timestamp is signed, so replays are stopped by
+the delivery ledger, not here."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from datetime import datetime
+
+from demo_relay.domain.models import InboundRequest
+from demo_relay.domain.ports import Verdict
+
+HEADER = "x-tavus-signature"
+
+
+class TavusHmacVerifier:
+    name = "x_tavus_signature"
+
+    def __init__(self, secrets: Sequence[str]) -> None:
+        # Secrets are used exactly as configured (UTF-8 bytes); several during rotation.
+        self._keys = [s.encode() for s in secrets]
+
+    def verify(self, request: InboundRequest, now: datetime) -> Verdict:
+        presented = request.headers.get(HEADER)
+        if presented is None:
+            return Verdict.ABSENT
+        presented = presented.strip().lower().removeprefix("sha256=")
+        ok = False
+        for key in self._keys:
+            expected = hmac.new(key, request.body, hashlib.sha256).hexdigest()
+            # Evaluate every key (no early exit), each comparison constant-time.
+            ok |= hmac.compare_digest(expected, presented)
+        return Verdict.VALID if ok else Verdict.INVALID
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The header value Tavus would send for `body` (used by the CLI and tests)."""
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()

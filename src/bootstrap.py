@@ -1,0 +1,123 @@
+"""The composition root: the one place that chooses implementations (dependency-injector).
+
+Settings pick every adapter. Nothing here opens a connection at import or construction: the database
+pool is opened in the Litestar lifespan (`Database.open`), singletons are created on first use after
+that. Tests swap any provider with `container.<name>.override(...)`."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from dependency_injector import containers, providers
+
+from .adapters.clock import SystemClock
+from .adapters.notifiers.routing import RoutingNotifier, TransportTable
+from .adapters.notifiers.websocket_hub import HubNotifier, WebSocketHub
+from .adapters.postgres.catalog import AsyncpgDemoCatalog
+from .adapters.postgres.conversations import AsyncpgConversationDirectory
+from .adapters.postgres.database import Database
+from .adapters.postgres.ledger import AsyncpgDeliveryLedger
+from .adapters.signatures import verifiers_for
+from .adapters.storage.local import LocalMediaStorage
+from .adapters.tokens.jwt_tokens import JwtChannelTokens
+from .config import Settings
+from .domain.errors import ConfigurationError
+from .domain.models import Transport
+from .domain.use_cases.handle_webhook import HandleWebhook
+from .domain.use_cases.sessions import StartSession
+
+
+def _not_available(what: str) -> NoReturn:
+    raise ConfigurationError(
+        f"{what} is not available in this build yet (Supabase adapters are the next milestone); "
+        "use the local/websocket defaults"
+    )
+
+
+class Container(containers.DeclarativeContainer):
+    settings: providers.Dependency[Settings] = providers.Dependency(instance_of=Settings)
+
+    clock = providers.Singleton(SystemClock)
+
+    # --- Postgres: one pool, opened in the lifespan ----------------------------------------------
+    database = providers.Singleton(Database)
+    pool = providers.Callable(lambda db: db.pool, database)
+    catalog = providers.Singleton(
+        AsyncpgDemoCatalog,
+        pool=pool,
+        title_match_threshold=providers.Callable(lambda s: s.title_match_threshold, settings),
+    )
+    conversations = providers.Singleton(AsyncpgConversationDirectory, pool=pool)
+    ledger = providers.Singleton(AsyncpgDeliveryLedger, pool=pool)
+
+    # --- where video URLs come from (STORAGE) ----------------------------------------------------
+    media_storage = providers.Singleton(
+        LocalMediaStorage,
+        media_dir=providers.Callable(lambda s: s.media_dir, settings),
+        base_url=providers.Callable(lambda s: s.base_url, settings),
+        secret=providers.Callable(lambda s: s.app_secret, settings),
+        ttl_s=providers.Callable(lambda s: s.signed_url_ttl_s, settings),
+        clock=clock,
+    )
+    video_urls = providers.Selector(
+        providers.Callable(lambda s: s.storage, settings),
+        local=media_storage,
+        supabase=providers.Callable(_not_available, "STORAGE=supabase"),
+    )
+
+    # --- how events reach browsers (NOTIFIER, NOTIFIER_SESSIONS) --------------------------------
+    hub = providers.Singleton(
+        WebSocketHub,
+        clock=clock,
+        queue_size=providers.Callable(lambda s: s.hub_queue_size, settings),
+    )
+    transport_table = providers.Singleton(
+        TransportTable,
+        default=providers.Callable(lambda s: s.notifier, settings),
+        overrides=providers.Callable(lambda s: s.notifier_sessions, settings),
+    )
+    channel_notifiers = providers.Dict({Transport.WEBSOCKET: providers.Singleton(HubNotifier, hub)})
+    notifier = providers.Singleton(RoutingNotifier, table=transport_table, notifiers=channel_notifiers)
+
+    tokens = providers.Singleton(
+        JwtChannelTokens,
+        secret=providers.Callable(lambda s: s.app_secret, settings),
+        ttl_s=providers.Callable(lambda s: s.session_token_ttl_s, settings),
+        clock=clock,
+    )
+    verifiers = providers.Callable(
+        lambda s: verifiers_for(s.webhook_secrets, s.webhook_tolerance_s, s.webhook_allow_url_token),
+        settings,
+    )
+
+    # --- use cases --------------------------------------------------------------------------------
+    handle_webhook = providers.Singleton(
+        HandleWebhook,
+        verifiers=verifiers,
+        catalog=catalog,
+        conversations=conversations,
+        ledger=ledger,
+        urls=video_urls,
+        notifier=notifier,
+        clock=clock,
+        max_body_bytes=providers.Callable(lambda s: s.max_webhook_bytes, settings),
+    )
+    start_session = providers.Singleton(
+        StartSession, catalog=catalog, conversations=conversations, tokens=tokens, transports=transport_table
+    )
+
+
+def build_container(settings: Settings, **overrides: Any) -> Container:
+    """A container for `settings`; `overrides` replace providers by name (tests)."""
+    container = Container(settings=settings)
+    for name, value in overrides.items():
+        getattr(container, name).override(providers.Object(value))
+    if settings.hub_backend != "memory":
+        _not_available(f"HUB_BACKEND={settings.hub_backend}")
+    # Fail at start, not on the first webhook, when the selected transports/storage can't be built.
+    container.transport_table()
+    if "notifier" not in overrides:
+        container.notifier()
+    if "video_urls" not in overrides and settings.storage != "local":
+        container.video_urls()
+    return container

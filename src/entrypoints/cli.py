@@ -1,0 +1,221 @@
+"""`demo-relay`: serve, migrate, seed, add-video, send-tool-call. Every command reads the same settings."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+import httpx
+from demo_relay.adapters.postgres.catalog import AsyncpgDemoCatalog
+from demo_relay.adapters.postgres.database import Database
+from demo_relay.adapters.postgres.embedded import EmbeddedPostgres
+from demo_relay.adapters.signatures import tavus_hmac
+from demo_relay.adapters.storage.mp4 import mp4_duration_s
+from demo_relay.bootstrap import Container, build_container
+from demo_relay.config import Settings, load_settings
+from demo_relay.domain.errors import DomainError
+from demo_relay.domain.models import Demo
+
+from .seed import seed_if_empty, seed_sample_demo
+
+log = logging.getLogger("demo_relay")
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """demo-relay: plays product demo videos when a Tavus agent calls play_video."""
+    try:
+        settings = load_settings()
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = settings
+
+
+@contextmanager
+def database_url(settings: Settings) -> Iterator[str]:
+    """DATABASE_URL, or the embedded Postgres under DATA_DIR/pg (started here, reused if running)."""
+    if settings.database_url:
+        yield settings.database_url
+        return
+    embedded = EmbeddedPostgres()
+    uri = embedded.start(settings.data_dir)
+    try:
+        yield uri
+    finally:
+        embedded.stop()
+
+
+@asynccontextmanager
+async def opened(settings: Settings, dsn: str) -> AsyncIterator[Container]:
+    container = build_container(settings)
+    database: Database = container.database()
+    await database.open(dsn)
+    try:
+        await database.migrate()
+        yield container
+    finally:
+        await database.close()
+
+
+@main.command()
+@click.option("--seed/--no-seed", default=True, show_default=True, help="Seed the sample demo when empty.")
+@click.pass_obj
+def serve(settings: Settings, seed: bool) -> None:
+    """Migrate, seed the sample demo when the database is empty, and serve HTTP + WebSocket."""
+    import uvicorn
+
+    from .http.app import create_app
+
+    async def on_ready(container: Container) -> None:
+        if seed:
+            await seed_if_empty(container.catalog(), container.media_storage())
+        demos = await container.catalog().list_demos()
+        _print_banner(settings, demos)
+
+    with database_url(settings) as dsn:
+        try:
+            container = build_container(settings)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        app = create_app(container, dsn=dsn, on_ready=on_ready)
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            ws_max_size=settings.ws_max_message_bytes,
+            ws_ping_interval=20,
+            ws_ping_timeout=20,
+            log_level=settings.log_level.lower(),
+            proxy_headers=True,
+        )
+
+
+@main.command()
+@click.pass_obj
+def migrate(settings: Settings) -> None:
+    """Apply pending SQL migrations (each once, in order, under an advisory lock)."""
+
+    async def run(dsn: str) -> list[str]:
+        database = Database()
+        await database.open(dsn)
+        try:
+            return await database.migrate()
+        finally:
+            await database.close()
+
+    with database_url(settings) as dsn:
+        applied = asyncio.run(run(dsn))
+    click.echo("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Add the sample demo even if demos exist.")
+@click.pass_obj
+def seed(settings: Settings, force: bool) -> None:
+    """Add the sample demo (3 short clips) when the database has no demo."""
+
+    async def run(dsn: str) -> Demo | None:
+        async with opened(settings, dsn) as container:
+            catalog, storage = container.catalog(), container.media_storage()
+            return await (seed_sample_demo(catalog, storage) if force else seed_if_empty(catalog, storage))
+
+    with database_url(settings) as dsn:
+        demo = asyncio.run(run(dsn))
+    click.echo(f"seeded demo {demo.id}" if demo else "demos exist already; nothing seeded (use --force)")
+
+
+@main.command("add-video")
+@click.option("--demo", "demo_id", required=True, help="Demo id.")
+@click.option("--title", required=True, help="Title the agent will use.")
+@click.option("--duration", type=float, default=None, help="Seconds; read from the MP4 when omitted.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def add_video(settings: Settings, demo_id: str, title: str, duration: float | None, file: Path) -> None:
+    """Import FILE into local storage as a video of a demo."""
+
+    async def run(dsn: str) -> str:
+        async with opened(settings, dsn) as container:
+            catalog: AsyncpgDemoCatalog = container.catalog()
+            if await catalog.get_demo(demo_id) is None:
+                raise click.ClickException(f"no demo {demo_id}")
+            storage_path = f"{demo_id}/{uuid.uuid4().hex[:8]}-{file.name}"
+            container.media_storage().import_file(file, storage_path)
+            video = await catalog.add_video(demo_id, title, storage_path, duration or mp4_duration_s(file))
+            return video.id
+
+    with database_url(settings) as dsn:
+        try:
+            video_id = asyncio.run(run(dsn))
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+    click.echo(f"added video {video_id}")
+
+
+@main.command("send-tool-call")
+@click.option("--demo", "demo_id", required=True, help="Demo id (used as ?demo_id= unless --conversation).")
+@click.option("--title", required=True, help="video_title argument.")
+@click.option("--conversation", default=None, help="conversation_id registered by a session.")
+@click.option("--url", default=None, help="Webhook URL (default: PUBLIC_BASE_URL/api/tavus-webhook).")
+@click.pass_obj
+def send_tool_call(
+    settings: Settings, demo_id: str, title: str, conversation: str | None, url: str | None
+) -> None:
+    """Send a play_video tool call signed exactly as Tavus signs it (X-Tavus-Signature)."""
+    body = tool_call_body(title, conversation)
+    target = url or settings.webhook_url
+    params = {} if conversation else {"demo_id": demo_id}
+    headers = {
+        "Content-Type": "application/json",
+        "X-Tavus-Signature": tavus_hmac.sign(settings.webhook_secrets[0], body),
+    }
+    try:
+        response = httpx.post(target, content=body, headers=headers, params=params, timeout=10)
+    except httpx.HTTPError as exc:
+        raise click.ClickException(f"could not reach {target}: {exc}") from None
+    click.echo(f"{response.status_code} {response.text}")
+    if response.status_code >= 400:
+        sys.exit(1)
+
+
+def tool_call_body(title: str, conversation_id: str | None) -> bytes:
+    """The Tavus app-message shape of a play_video tool call (fixtures/tavus/tool_call.play_video.json)."""
+    document: dict[str, Any] = {
+        "message_type": "conversation",
+        "event_type": "conversation.tool_call",
+        "conversation_id": conversation_id,
+        "inference_id": str(uuid.uuid4()),
+        "properties": {
+            "name": "play_video",
+            "tool_call_id": f"call_{uuid.uuid4().hex[:12]}",
+            "arguments": json.dumps({"video_title": title}),
+        },
+    }
+    return json.dumps(document).encode()
+
+
+def _print_banner(settings: Settings, demos: Any) -> None:
+    base = settings.base_url
+    lines = [
+        "",
+        "demo-relay is ready",
+        f"  page / API   {base}/   (OpenAPI: {base}/schema)",
+        f"  webhook      {settings.webhook_url}",
+    ]
+    if settings.embedded_database:
+        lines.append(f"  database     embedded Postgres under {settings.data_dir / 'pg'}")
+    for demo in demos[:3]:
+        lines.append(f"  demo         {demo.name}: {base}/demos/{demo.id}")
+        if demo.videos:
+            title = json.dumps(demo.videos[0].title)
+            lines.append(f"  try it       demo-relay send-tool-call --demo {demo.id} --title {title}")
+    click.echo("\n".join(lines) + "\n", err=False)

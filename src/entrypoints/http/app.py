@@ -1,0 +1,90 @@
+"""The Litestar app factory. Small on purpose: routes are in their modules, implementations come from
+the container (src/bootstrap.py), resources open and close in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from demo_relay.bootstrap import Container
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+
+from .demos import create_session, get_demo, get_tool, list_demos
+from .errors import EXCEPTION_HANDLERS
+from .health import healthz, readyz
+from .media import media_handlers
+from .metrics import Metrics, metrics_endpoint
+from .pages import page_handlers
+from .webhook import session_tool_call, tavus_webhook
+from .ws import ws_handler
+
+log = logging.getLogger("demo_relay")
+
+StartupHook = Callable[[Container], Awaitable[None]]
+
+
+def create_app(
+    container: Container, *, dsn: str, migrate: bool = True, on_ready: StartupHook | None = None
+) -> Litestar:
+    settings = container.settings()
+    metrics = Metrics(container.hub())
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        database = container.database()
+        await database.open(dsn)
+        try:
+            if migrate:
+                applied = await database.migrate()
+                if applied:
+                    log.info("applied migrations: %s", ", ".join(applied))
+            if on_ready is not None:
+                await on_ready(container)
+            yield
+        finally:
+            container.hub().close()
+            await database.close()
+
+    def provide(factory: Callable[[], Any]) -> Provide:
+        return Provide(factory, sync_to_thread=False, use_cache=True)
+
+    return Litestar(
+        route_handlers=[
+            tavus_webhook,
+            session_tool_call,
+            list_demos,
+            get_demo,
+            get_tool,
+            create_session,
+            healthz,
+            readyz,
+            metrics_endpoint,
+            ws_handler,
+            *media_handlers,
+            *page_handlers,
+        ],
+        dependencies={
+            "settings": provide(lambda: settings),
+            "handle_webhook": provide(container.handle_webhook),
+            "start_session": provide(container.start_session),
+            "catalog": provide(container.catalog),
+            "tokens": provide(container.tokens),
+            "hub": provide(container.hub),
+            "media_storage": provide(container.media_storage),
+            "database": provide(container.database),
+            "metrics": provide(lambda: metrics),
+        },
+        lifespan=[lifespan],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        request_max_body_size=settings.max_webhook_bytes,
+        cors_config=CORSConfig(allow_origins=list(settings.origins), allow_methods=["GET", "POST"]),
+        openapi_config=OpenAPIConfig(title="demo-relay", version="0.1.0", path="/schema"),
+        debug=False,
+        # Our own logging setup (CLI) stays in charge; Litestar's would replace the root handlers.
+        logging_config=None,
+    )

@@ -1,0 +1,84 @@
+"""Demos, sessions and the tool definition."""
+
+from __future__ import annotations
+
+from demo_relay.config import Settings
+from demo_relay.domain.errors import UnknownDemo
+from demo_relay.domain.models import Demo, Transport
+from demo_relay.domain.ports import DemoCatalog
+from demo_relay.domain.use_cases.sessions import StartSession
+from demo_relay.domain.use_cases.tool_definition import tool_definition
+from litestar import get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, SkipValidation
+from litestar.status_codes import HTTP_201_CREATED
+
+from .schemas import DemoOut, SessionIn, SessionOut, SupabaseAccess, VideoOut, WebSocketAccess
+
+
+def demo_out(demo: Demo) -> DemoOut:
+    return DemoOut(
+        id=demo.id,
+        name=demo.name,
+        videos=[VideoOut(id=v.id, title=v.title, duration_s=v.duration_s) for v in demo.videos],
+    )
+
+
+async def _demo(catalog: DemoCatalog, demo_id: str) -> Demo:
+    demo = await catalog.get_demo(demo_id)
+    if demo is None:
+        raise UnknownDemo("no demo with that id", demo_id=demo_id)
+    return demo
+
+
+@get("/api/demos", summary="Demos and their videos")
+async def list_demos(catalog: NamedDependency[SkipValidation[DemoCatalog]]) -> list[DemoOut]:
+    return [demo_out(d) for d in await catalog.list_demos()]
+
+
+@get("/api/demos/{demo_id:str}", summary="One demo and its videos")
+async def get_demo(demo_id: FromPath[str], catalog: NamedDependency[SkipValidation[DemoCatalog]]) -> DemoOut:
+    return demo_out(await _demo(catalog, demo_id))
+
+
+@get("/api/demos/{demo_id:str}/tool", summary="The play_video tool definition for a Tavus persona")
+async def get_tool(
+    demo_id: FromPath[str],
+    catalog: NamedDependency[SkipValidation[DemoCatalog]],
+    settings: NamedDependency[Settings],
+) -> dict[str, object]:
+    demo = await _demo(catalog, demo_id)
+    return tool_definition(demo, f"{settings.webhook_url}?demo_id={demo.id}")
+
+
+@post("/api/demos/{demo_id:str}/sessions", status_code=HTTP_201_CREATED, summary="Start a viewing session")
+async def create_session(
+    demo_id: FromPath[str],
+    data: SessionIn,
+    start_session: NamedDependency[StartSession],
+    settings: NamedDependency[Settings],
+) -> SessionOut:
+    session = await start_session.execute(demo_id, data.conversation_id.strip(), data.conversation_url)
+    ws_base = settings.base_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+    supabase = None
+    if session.transport in (Transport.SUPABASE, Transport.BOTH) and settings.supabase_url:
+        supabase = SupabaseAccess(
+            url=settings.supabase_url,
+            anon_key=settings.supabase_anon_key or "",
+            private=settings.realtime_private,
+        )
+    return SessionOut(
+        channel=session.channel,
+        # `both` publishes on both; the page needs one, and the hub needs no extra credentials.
+        transport=Transport.WEBSOCKET.value
+        if session.transport is Transport.BOTH
+        else session.transport.value,
+        demo_id=session.demo_id,
+        conversation_id=session.conversation_id,
+        websocket=WebSocketAccess(
+            url=f"{ws_base}/ws/{session.channel}",
+            token=session.token,
+            expires_at=session.token_expires_at.isoformat(),
+        ),
+        supabase=supabase,
+    )

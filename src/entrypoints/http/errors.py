@@ -1,0 +1,100 @@
+"""One map from errors to JSON responses (DESIGN.md §4). Clients get `{"error": <code>, "message": …}`
+plus the error's details; never a stack trace. Unexpected exceptions are logged here, once."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from demo_relay.domain import errors
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+log = logging.getLogger("demo_relay.http")
+
+# Most specific first: the first class an error is an instance of decides the status.
+STATUS_BY_ERROR: tuple[tuple[type[errors.DomainError], int], ...] = (
+    (errors.AuthenticationFailed, 401),
+    (errors.InvalidToken, 403),
+    (errors.PayloadTooLarge, 413),
+    (errors.MalformedJson, 400),
+    (errors.InvalidArguments, 422),
+    (errors.InvalidRequest, 422),
+    (errors.NotFound, 404),
+    (errors.DatabaseUnavailable, 503),
+    (errors.StorageUnavailable, 502),
+    (errors.TransportUnavailable, 502),
+    (errors.Unavailable, 503),
+)
+RETRY_AFTER_S = "5"
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
+
+
+def status_of(exc: errors.DomainError) -> int:
+    for cls, status in STATUS_BY_ERROR:
+        if isinstance(exc, cls):
+            return status
+    return 500
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> Response[Any]:
+    headers = {"Retry-After": RETRY_AFTER_S} if status == 503 else {}
+    return Response(
+        {"error": code, "message": message, **extra},
+        status_code=status,
+        media_type=MediaType.JSON,
+        headers=headers,
+    )
+
+
+def domain_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    assert isinstance(exc, errors.DomainError)
+    status = status_of(exc)
+    if status >= 500:
+        log.warning("request failed: %s (%s)", exc.code, exc.message)
+    return error_response(status, exc.code, exc.message, **exc.details)
+
+
+def http_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Litestar's own errors (routing, body limits, parameter validation) in our JSON shape."""
+    assert isinstance(exc, HTTPException)
+    status = exc.status_code
+    if isinstance(exc, ValidationException):
+        return error_response(400, "invalid_request", "the request is not valid", problems=_problems(exc))
+    if status >= 500:
+        log.error("internal error: %s", exc.detail)
+        return error_response(500, "internal_error", "internal error")
+    return error_response(status, _HTTP_CODES.get(status, "error"), str(exc.detail))
+
+
+def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal_error", "internal error")
+
+
+def _problems(exc: ValidationException) -> list[Any]:
+    extra = exc.extra
+    if isinstance(extra, list):
+        return [
+            {k: v for k, v in item.items() if k in ("key", "message", "source")}
+            for item in extra
+            if isinstance(item, dict)
+        ]
+    return []
+
+
+EXCEPTION_HANDLERS = {
+    errors.DomainError: domain_error_handler,
+    HTTPException: http_error_handler,
+    Exception: unexpected_error_handler,
+}

@@ -1,0 +1,22 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from demo_relay.adapters.postgres.database import Database
+from litestar import Response, get
+from litestar.di import NamedDependency
+
+
+@get("/healthz", summary="The process is up")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/readyz", summary="Database reachable and migrations applied")
+async def readyz(database: NamedDependency[Database]) -> Response[Any]:
+    problem = await database.readiness()
+    if problem is None:
+        return Response({"status": "ready"})
+    return Response({"status": "not_ready", "reason": problem}, status_code=503, headers={"Retry-After": "2"})

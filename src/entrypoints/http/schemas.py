@@ -1,0 +1,62 @@
+"""Wire shapes of the HTTP API (DESIGN.md §4), msgspec Structs; snake_case like Tavus and Supabase."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class VideoOut(msgspec.Struct):
+    id: str
+    title: str
+    duration_s: float | None
+
+
+class DemoOut(msgspec.Struct):
+    id: str
+    name: str
+    videos: list[VideoOut]
+
+
+class SessionIn(msgspec.Struct, forbid_unknown_fields=False):
+    conversation_id: str
+    conversation_url: str | None = None
+
+
+class WebSocketAccess(msgspec.Struct):
+    url: str
+    token: str
+    expires_at: str
+
+
+class SupabaseAccess(msgspec.Struct):
+    url: str
+    anon_key: str
+    private: bool
+
+
+class SessionOut(msgspec.Struct):
+    channel: str
+    transport: str
+    demo_id: str
+    conversation_id: str
+    websocket: WebSocketAccess
+    supabase: SupabaseAccess | None
+
+
+class PlayedVideo(msgspec.Struct):
+    id: str
+    title: str
+    url: str
+
+
+class PlayedOut(msgspec.Struct):
+    status: str
+    demo_id: str
+    channel: str
+    video: PlayedVideo
+    delivered_via: list[str]
+    output: str
+
+
+class StatusOut(msgspec.Struct):
+    status: str

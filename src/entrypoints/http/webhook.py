@@ -1,0 +1,85 @@
+"""POST /api/tavus-webhook and the page's tool-call bridge: raw bytes in, use case, outcome out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from demo_relay.domain.errors import InvalidToken
+from demo_relay.domain.models import Duplicate, Ignored, InboundRequest, Played, Recorded, WebhookOutcome
+from demo_relay.domain.ports import ChannelTokens
+from demo_relay.domain.use_cases.handle_webhook import HandleWebhook
+from demo_relay.domain.use_cases.sessions import authorize_channel
+from litestar import Request, Response, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, SkipValidation
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
+
+from .metrics import Metrics
+from .schemas import PlayedOut, PlayedVideo, StatusOut
+
+
+@post("/api/tavus-webhook", status_code=HTTP_200_OK, summary="Tavus tool calls and lifecycle events")
+async def tavus_webhook(
+    request: Request[Any, Any, Any],
+    handle_webhook: NamedDependency[HandleWebhook],
+    metrics: NamedDependency[Metrics],
+) -> Response[Any]:
+    # Signatures cover the exact bytes received: never re-serialise parsed JSON.
+    body = await request.body()
+    inbound = InboundRequest(
+        body=body,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        query={k: v for k, v in request.query_params.items()},
+    )
+    with metrics.track_webhook() as track:
+        outcome = await handle_webhook.execute(inbound)
+        track(outcome_name(outcome))
+    return to_response(outcome)
+
+
+@post(
+    "/api/sessions/{channel:str}/tool-calls",
+    status_code=HTTP_200_OK,
+    summary="A Tavus tool call the page received as a Daily app-message, forwarded with its session token",
+)
+async def session_tool_call(
+    channel: FromPath[str],
+    request: Request[Any, Any, Any],
+    handle_webhook: NamedDependency[HandleWebhook],
+    # Litestar validates dependencies with isinstance, which a (non-runtime-checkable) Protocol refuses.
+    tokens: NamedDependency[SkipValidation[ChannelTokens]],
+    metrics: NamedDependency[Metrics],
+) -> Response[Any]:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken("an Authorization: Bearer <session token> header is required")
+    demo_id = authorize_channel(tokens, token.strip(), channel)
+    with metrics.track_webhook() as track:
+        outcome = await handle_webhook.execute_for_session(await request.body(), demo_id)
+        track(outcome_name(outcome))
+    return to_response(outcome)
+
+
+def to_response(outcome: WebhookOutcome) -> Response[Any]:
+    match outcome:
+        case Played():
+            return Response(
+                PlayedOut(
+                    status="played",
+                    demo_id=outcome.demo_id,
+                    channel=outcome.channel,
+                    video=PlayedVideo(id=outcome.video.id, title=outcome.video.title, url=outcome.url.url),
+                    delivered_via=list(outcome.delivered_via),
+                    output=outcome.output,
+                )
+            )
+        case Duplicate():
+            return Response(StatusOut("duplicate"))
+        case Recorded():
+            return Response(StatusOut("recorded"))
+        case Ignored():
+            return Response(StatusOut("ignored"), status_code=HTTP_202_ACCEPTED)
+
+
+def outcome_name(outcome: WebhookOutcome) -> str:
+    return type(outcome).__name__.lower()

@@ -1,0 +1,181 @@
+"""GET /ws/{channel}?token=… — a browser's subscription to its demo's channel (DESIGN §5).
+
+Refusals happen before the handshake is accepted, which uvicorn answers with HTTP 403: an Origin outside
+ALLOWED_ORIGINS (absent Origin = a non-browser client, allowed) or a token that is invalid, expired or bound
+to another channel. Once accepted the connection runs two tasks — one drains the hub subscription to the
+socket, one reads the client (without a reader a vanished client would go unnoticed, DESIGN §10) — and
+ends when either ends or the hub drops the subscription."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Literal, TypeAlias
+
+import msgspec
+from litestar import WebSocket, websocket
+from litestar.di import NamedDependency
+from litestar.exceptions import WebSocketDisconnect
+from litestar.params import FromPath, FromQuery, SkipValidation
+
+from ...adapters.notifiers.websocket_hub import Subscription, WebSocketHub
+from ...config import Settings
+from ...domain.errors import InvalidToken
+from ...domain.ports import ChannelTokens
+from ...domain.use_cases.sessions import authorize_channel
+
+log = logging.getLogger(__name__)
+
+CLOSE_MESSAGE_TOO_BIG = 1009
+CLOSE_INTERNAL_ERROR = 1011
+CLOSE_INVALID_TOKEN = 4401  # what the browser sees if a server ever closes after accepting (DESIGN §5)
+CLOSE_ORIGIN_NOT_ALLOWED = 4403
+# Closing sends a frame too; a client that stopped reading (the overflow case) could block it forever.
+CLOSE_TIMEOUT_S = 2.0
+
+
+class Ping(msgspec.Struct):
+    """`{"type":"ping"}` → `{"event":"pong"}`: lets a page check the connection end to end."""
+
+    type: Literal["ping"]
+
+
+# Frames a client may send, told apart by their "type" literal as realtime-py's message.py tells its
+# messages apart by `event`. msgspec only enforces a `tag_field` inside a union (a lone tagged Struct would
+# decode `{}` as a Ping), so with one frame the literal field does it; when a second frame is added, make
+# them `tag_field="type"` Structs and this a Union.
+ClientFrame: TypeAlias = Ping
+_client_frames = msgspec.json.Decoder(ClientFrame)
+_encoder = msgspec.json.Encoder()
+PONG_FRAME = '{"event":"pong"}'
+
+_GONE = (WebSocketDisconnect, OSError)  # Litestar's / uvicorn's (ClientDisconnected) "client is gone"
+Send = Callable[[str], Awaitable[None]]
+
+
+@websocket("/ws/{channel:str}")
+async def ws_handler(
+    socket: WebSocket[Any, Any, Any],
+    channel: FromPath[str],
+    hub: NamedDependency[WebSocketHub],
+    # Litestar validates dependencies with isinstance, which a (non-runtime-checkable) Protocol refuses.
+    tokens: NamedDependency[SkipValidation[ChannelTokens]],
+    settings: NamedDependency[Settings],
+    token: FromQuery[str | None] = None,
+) -> None:
+    if not origin_allowed(socket.headers.get("origin"), settings.origins):
+        log.info("websocket refused: origin %r not allowed", socket.headers.get("origin"))
+        await _refuse(socket, CLOSE_ORIGIN_NOT_ALLOWED, "origin not allowed")
+        return
+    try:
+        authorize_channel(tokens, token or "", channel)
+    except InvalidToken:
+        log.info("websocket refused: invalid token for %s", channel)
+        await _refuse(socket, CLOSE_INVALID_TOKEN, "invalid token")
+        return
+    await _serve(socket, hub, channel, settings.ws_max_message_bytes)
+
+
+def origin_allowed(origin: str | None, allowed: Iterable[str]) -> bool:
+    """Browsers always send Origin on WebSocket handshakes, so checking it stops other sites' pages from
+    using a visitor's connection (cross-site WebSocket hijacking). Non-browser clients send none."""
+    if origin is None:
+        return True
+    wanted = origin.strip().rstrip("/").lower()
+    return any(entry == "*" or entry.rstrip("/").lower() == wanted for entry in allowed)
+
+
+async def _refuse(socket: WebSocket[Any, Any, Any], code: int, reason: str) -> None:
+    """Closes before accepting: the server answers the handshake with 403 instead of upgrading."""
+    try:
+        if socket.connection_state == "init":
+            await socket.receive()  # the websocket.connect event; ASGI servers expect it consumed first
+        await socket.close(code=code, reason=reason)
+    except _GONE:
+        pass
+
+
+async def _serve(socket: WebSocket[Any, Any, Any], hub: WebSocketHub, channel: str, limit: int) -> None:
+    # Subscribed before `subscribed` is sent: the current video is already queued and anything published
+    # while the handshake completes waits in the queue, so nothing is lost or doubled.
+    subscription = hub.subscribe(channel)
+    send_lock = asyncio.Lock()
+
+    async def send(frame: str) -> None:
+        # The drain task and pong replies share the socket; the lock keeps frames whole and in order.
+        async with send_lock:
+            await socket.send_text(frame)
+
+    tasks: list[asyncio.Task[Any]] = []
+    close: tuple[int, str] | None = None
+    try:
+        await socket.accept()
+        await send(_encoder.encode({"event": "subscribed", "payload": {"channel": channel}}).decode())
+        drain = asyncio.create_task(_drain(subscription, send), name=f"ws-drain:{channel}")
+        receive = asyncio.create_task(_receive(socket, limit, send), name=f"ws-receive:{channel}")
+        dropped = asyncio.create_task(subscription.wait_closed(), name=f"ws-dropped:{channel}")
+        tasks = [drain, receive, dropped]
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        close = _close_for(subscription, drain, receive)
+    except _GONE:
+        pass  # the client left during the handshake
+    finally:
+        for task in tasks:
+            task.cancel()
+        for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+            if isinstance(outcome, Exception) and not isinstance(outcome, _GONE):
+                log.error("websocket task failed on %s", channel, exc_info=outcome)
+        hub.unsubscribe(subscription)
+    if close is not None:
+        await _close_quietly(socket, *close)
+
+
+async def _drain(subscription: Subscription, send: Send) -> None:
+    while True:
+        frame = await subscription.queue.get()
+        if subscription.closed:  # dropped by the hub: the connection is about to be closed instead
+            return
+        await send(frame)
+
+
+async def _receive(socket: WebSocket[Any, Any, Any], limit: int, send: Send) -> tuple[int, str] | None:
+    """Reads client frames until the client leaves (None) or breaks a rule (how to close)."""
+    while True:
+        try:
+            message = await socket.receive()
+        except WebSocketDisconnect:
+            return None
+        if message["type"] != "websocket.receive":
+            return None  # websocket.disconnect
+        text = message.get("text")
+        data = text.encode() if text is not None else (message.get("bytes") or b"")
+        if len(data) > limit:
+            return CLOSE_MESSAGE_TOO_BIG, f"messages are limited to {limit} bytes"
+        try:
+            frame = _client_frames.decode(data)
+        except msgspec.DecodeError:  # also ValidationError: unknown "type" or wrong shape
+            continue  # malformed or unknown frames are ignored (DESIGN §5)
+        if isinstance(frame, Ping):
+            await send(PONG_FRAME)
+
+
+def _close_for(
+    subscription: Subscription, drain: asyncio.Task[None], receive: asyncio.Task[tuple[int, str] | None]
+) -> tuple[int, str] | None:
+    """How to close once the first task has ended; None when the client is already gone."""
+    if subscription.close_code is not None:  # dropped by the hub (1013 overflow, 1001 shutdown)
+        return subscription.close_code, subscription.close_reason
+    if receive.done() and not receive.cancelled() and receive.exception() is None:
+        return receive.result()
+    error = drain.exception() if drain.done() and not drain.cancelled() else None
+    if error is not None and not isinstance(error, _GONE):
+        return CLOSE_INTERNAL_ERROR, "internal error"  # a bug (logged by the caller); the page will retry
+    return None
+
+
+async def _close_quietly(socket: WebSocket[Any, Any, Any], code: int, reason: str) -> None:
+    try:
+        await asyncio.wait_for(socket.close(code=code, reason=reason), CLOSE_TIMEOUT_S)
+    except (*_GONE, TimeoutError):
+        pass  # the client is gone or not reading; returning lets the server drop the connection

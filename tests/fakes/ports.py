@@ -1,0 +1,177 @@
+"""In-memory fakes of the domain ports, for the use-case unit tests (cosmicpython's FakeRepository idea).
+
+They keep the ports' contracts (atomic claim, title matching rules, errors) without I/O."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from demo_relay.domain.errors import InvalidToken, TransportUnavailable, VideoMissing
+from demo_relay.domain.models import ChannelEvent, Demo, DemoVideo, TitleMatch, Transport, VideoUrl
+from demo_relay.domain.ports import ClaimResult, DeliveryRecord
+
+
+class FakeClock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, seconds: float) -> None:
+        self.current += timedelta(seconds=seconds)
+
+
+def _norm(title: str) -> str:
+    return " ".join(title.split()).lower()
+
+
+def _trigrams(text: str) -> set[str]:
+    # pg_trgm's idea: words padded with two spaces in front and one behind.
+    grams: set[str] = set()
+    for word in "".join(c if c.isalnum() else " " for c in text.lower()).split():
+        padded = f"  {word} "
+        grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
+    return grams
+
+
+def similarity(a: str, b: str) -> float:
+    ga, gb = _trigrams(a), _trigrams(b)
+    return len(ga & gb) / len(ga | gb) if ga and gb else 0.0
+
+
+class FakeCatalog:
+    def __init__(self, threshold: float = 0.3) -> None:
+        self.demos: dict[str, Demo] = {}
+        self.threshold = threshold
+
+    def add_demo(self, name: str, titles: Sequence[str], duration_s: float | None = 8.0) -> Demo:
+        demo_id = str(uuid.uuid4())
+        videos = tuple(
+            DemoVideo(str(uuid.uuid4()), demo_id, t, f"{demo_id}/{i}.mp4", duration_s)
+            for i, t in enumerate(titles)
+        )
+        self.demos[demo_id] = Demo(demo_id, name, videos)
+        return self.demos[demo_id]
+
+    async def list_demos(self) -> Sequence[Demo]:
+        return list(self.demos.values())
+
+    async def get_demo(self, demo_id: str) -> Demo | None:
+        return self.demos.get(demo_id)
+
+    async def find_video(self, demo_id: str, title: str) -> TitleMatch:
+        videos = self.demos[demo_id].videos if demo_id in self.demos else ()
+        for video in videos:
+            if _norm(video.title) == _norm(title):
+                return TitleMatch(video)
+        ranked = sorted(videos, key=lambda v: (-similarity(v.title, title), v.title))
+        if ranked and similarity(ranked[0].title, title) >= self.threshold:
+            return TitleMatch(ranked[0])
+        return TitleMatch(None, tuple(v.title for v in ranked[:3]))
+
+
+class FakeConversations:
+    def __init__(self) -> None:
+        self.demo_of: dict[str, str] = {}
+        self.ended: set[str] = set()
+
+    async def register(self, conversation_id: str, demo_id: str, conversation_url: str | None) -> None:
+        self.demo_of[conversation_id] = demo_id
+        self.ended.discard(conversation_id)
+
+    async def demo_for(self, conversation_id: str) -> str | None:
+        return self.demo_of.get(conversation_id)
+
+    async def end(self, conversation_id: str) -> str | None:
+        if conversation_id not in self.demo_of:
+            return None
+        self.ended.add(conversation_id)
+        return self.demo_of[conversation_id]
+
+
+@dataclass
+class LedgerEntry:
+    record: DeliveryRecord
+    status: str = "processing"
+    attempts: int = 1
+    error: str | None = None
+
+
+class FakeLedger:
+    def __init__(self) -> None:
+        self.entries: dict[str, LedgerEntry] = {}
+
+    async def claim(self, record: DeliveryRecord) -> ClaimResult:
+        entry = self.entries.get(record.dedupe_key)
+        if entry is None:
+            self.entries[record.dedupe_key] = LedgerEntry(record)
+            return ClaimResult.CLAIMED
+        if entry.status in ("processing", "played", "recorded"):
+            return ClaimResult.DUPLICATE
+        entry.status, entry.attempts, entry.error = "processing", entry.attempts + 1, None
+        return ClaimResult.CLAIMED
+
+    async def complete(self, dedupe_key: str, status: str) -> None:
+        self.entries[dedupe_key].status = status
+
+    async def fail(self, dedupe_key: str, status: str, error: str) -> None:
+        self.entries[dedupe_key].status = status
+        self.entries[dedupe_key].error = error
+
+
+class FakeVideoUrls:
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.missing: set[str] = set()
+        self.calls = 0
+
+    async def url_for(self, video: DemoVideo) -> VideoUrl:
+        self.calls += 1
+        if video.storage_path in self.missing:
+            raise VideoMissing(video.storage_path)
+        expires = self.clock.now() + timedelta(hours=1)
+        return VideoUrl(f"https://media.test/{video.storage_path}?exp={int(expires.timestamp())}", expires)
+
+
+@dataclass
+class FakeNotifier:
+    name: str = "websocket"
+    events: list[ChannelEvent] = field(default_factory=list)
+    down: bool = False
+
+    async def publish(self, event: ChannelEvent) -> tuple[str, ...]:
+        if self.down:
+            raise TransportUnavailable(f"{self.name} is down")
+        self.events.append(event)
+        return (self.name,)
+
+
+class FakeTokens:
+    """Tokens are `tok:<channel>`; anything else is invalid."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+
+    def issue(self, channel: str) -> tuple[str, datetime]:
+        return f"tok:{channel}", self.clock.now() + timedelta(hours=1)
+
+    def channel_of(self, token: str) -> str:
+        if not token.startswith("tok:"):
+            raise InvalidToken("bad token")
+        return token[4:]
+
+
+class FixedPolicy:
+    def __init__(self, transport: Transport = Transport.WEBSOCKET) -> None:
+        self.transport = transport
+
+    def transport_for(self, channel: str) -> Transport:
+        return self.transport
+
+
+def with_duration(video: DemoVideo, duration_s: float | None) -> DemoVideo:
+    return replace(video, duration_s=duration_s)

@@ -1,0 +1,78 @@
+"""Settings (DESIGN.md §3): env over TOML over defaults, NOTIFIER_SESSIONS in both forms, dev secrets kept
+in DATA_DIR, and clear errors for settings that cannot work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from demo_relay.config import load_settings
+from demo_relay.domain.errors import ConfigurationError
+from demo_relay.domain.models import Transport
+
+A = "demo-11111111-1111-1111-1111-111111111111"
+B = "demo-22222222-2222-2222-2222-222222222222"
+
+
+def load(tmp_path: Path, toml: str = "", **env: str) -> object:
+    path = tmp_path / "demo-relay.toml"
+    path.write_text(toml)
+    return load_settings({"DATA_DIR": str(tmp_path / "data"), **env}, toml_path=path)
+
+
+def test_defaults_and_dev_secrets_are_generated_once_and_kept(tmp_path: Path) -> None:
+    first = load_settings({"DATA_DIR": str(tmp_path)}, toml_path=tmp_path / "none.toml")
+    second = load_settings({"DATA_DIR": str(tmp_path)}, toml_path=tmp_path / "none.toml")
+    assert first.port == 8000 and first.base_url == "http://127.0.0.1:8000"
+    assert first.notifier is Transport.WEBSOCKET and first.storage == "local"
+    assert len(first.webhook_secrets) == 1 and len(first.webhook_secrets[0]) >= 32
+    assert first.webhook_secrets == second.webhook_secrets and first.app_secret == second.app_secret
+    assert (tmp_path / "secrets" / "tavus_webhook_secret").stat().st_mode & 0o077 == 0
+
+
+def test_env_secret_wins_and_several_secrets_rotate(tmp_path: Path) -> None:
+    settings = load(tmp_path, TAVUS_WEBHOOK_SECRET="new, old ", PORT="9100", HOST="0.0.0.0")
+    assert settings.webhook_secrets == ("new", "old")  # type: ignore[attr-defined]
+    assert settings.base_url == "http://127.0.0.1:9100"  # type: ignore[attr-defined]
+    assert not (tmp_path / "data" / "secrets" / "tavus_webhook_secret").exists()
+
+
+def test_a_real_database_requires_a_webhook_secret(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="TAVUS_WEBHOOK_SECRET"):
+        load(tmp_path, DATABASE_URL="postgresql://x/y")
+
+
+def test_notifier_sessions_env_form(tmp_path: Path) -> None:
+    settings = load(tmp_path, NOTIFIER="both", NOTIFIER_SESSIONS=f"{A}=supabase, {B}=websocket")
+    assert settings.notifier is Transport.BOTH  # type: ignore[attr-defined]
+    assert settings.notifier_sessions == {A: Transport.SUPABASE, B: Transport.WEBSOCKET}  # type: ignore[attr-defined]
+
+
+def test_toml_form_and_env_overrides_toml(tmp_path: Path) -> None:
+    toml = f'port = 9000\n[notifier]\ndefault = "websocket"\n[notifier.sessions]\n"{A}" = "both"\n'
+    settings = load(tmp_path, toml, PORT="9001")
+    assert settings.port == 9001  # type: ignore[attr-defined]
+    assert settings.notifier_sessions == {A: Transport.BOTH}  # type: ignore[attr-defined]
+
+
+def test_supabase_url_changes_the_defaults(tmp_path: Path) -> None:
+    settings = load(tmp_path, SUPABASE_URL="https://x.supabase.co")
+    assert settings.storage == "supabase" and settings.notifier is Transport.SUPABASE  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"NOTIFIER": "pigeon"},
+        {"NOTIFIER_SESSIONS": "demo-1"},
+        {"NOTIFIER_SESSIONS": "room-1=websocket"},
+        {"PORT": "eighty"},
+        {"STORAGE": "s3"},
+        {"WEBHOOK_ALLOW_URL_TOKEN": "maybe"},
+        {"TITLE_MATCH_THRESHOLD": "0"},
+        {"HUB_BACKEND": "carrier-pigeon"},
+    ],
+)
+def test_bad_settings_are_named(tmp_path: Path, env: dict[str, str]) -> None:
+    with pytest.raises(ConfigurationError):
+        load(tmp_path, **env)

@@ -1,0 +1,299 @@
+"""WebSocketHub and HubNotifier (DESIGN §5), with a fake clock and no sockets: an event reaches every
+subscriber of its channel and no other, as the exact wire frame, encoded once; a late joiner finds the
+channel's current play_video queued while it is current (its `current_for_s`, 10 min when unknown) and
+not after, nor after a session_ended; one subscriber that stops reading is dropped with 1013 without
+affecting the others; channel entries are freed when nothing is left in them, so short-lived channels
+do not leak; close() drops everyone with 1001."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+from demo_relay.adapters.notifiers.websocket_hub import (
+    HubNotifier,
+    Subscription,
+    WebSocketHub,
+    encode_frame,
+)
+from demo_relay.domain.models import ChannelEvent, EventName
+
+T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+A = "demo-aaaaaaaa-0000-4000-8000-000000000001"
+B = "demo-bbbbbbbb-0000-4000-8000-000000000002"
+
+
+class FakeClock:
+    def __init__(self, now: datetime = T0) -> None:
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        self._now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def hub(clock: FakeClock) -> WebSocketHub:
+    return WebSocketHub(clock)
+
+
+def payload(channel: str, title: str = "Intro") -> dict[str, Any]:
+    return {
+        "url": f"https://cdn.example/{title}.mp4",
+        "title": title,
+        "video_id": "v-1",
+        "demo_id": channel.removeprefix("demo-"),
+        "conversation_id": "c123",
+        "tool_call_id": "call-1",
+        "expires_at": "2025-01-02T04:04:05Z",
+    }
+
+
+def play(
+    channel: str, clock: FakeClock, event_id: str = "e-1", current_for_s: float | None = 15.0
+) -> ChannelEvent:
+    return ChannelEvent(
+        channel=channel,
+        event=EventName.PLAY_VIDEO,
+        payload=payload(channel),
+        id=event_id,
+        sent_at=clock.now(),
+        current_for_s=current_for_s,
+    )
+
+
+def ended(channel: str, clock: FakeClock, event_id: str = "end-1") -> ChannelEvent:
+    return ChannelEvent(
+        channel=channel,
+        event=EventName.SESSION_ENDED,
+        payload={"conversation_id": "c123", "reason": "shutdown"},
+        id=event_id,
+        sent_at=clock.now(),
+    )
+
+
+def drain(subscription: Subscription) -> list[str]:
+    frames = []
+    while not subscription.queue.empty():
+        frames.append(subscription.queue.get_nowait())
+    return frames
+
+
+def test_frame_has_the_exact_wire_shape(clock: FakeClock) -> None:
+    frame = encode_frame(play(A, clock))
+
+    compact_payload = json.dumps(payload(A), separators=(",", ":"))
+    assert frame == (
+        f'{{"channel":"{A}","event":"play_video","payload":{compact_payload},'
+        '"id":"e-1","sent_at":"2025-01-02T03:04:05Z"}'
+    )
+
+
+def test_frame_accepts_any_mapping_and_writes_utc(clock: FakeClock) -> None:
+    offset = datetime(2025, 1, 2, 7, 4, 5, tzinfo=timezone(timedelta(hours=2)))  # 05:04:05 UTC
+    event = ChannelEvent(A, EventName.SESSION_ENDED, MappingProxyType({"reason": "x"}), "e", offset)
+
+    decoded = json.loads(encode_frame(event))
+
+    assert decoded["payload"] == {"reason": "x"}
+    assert decoded["sent_at"] == "2025-01-02T05:04:05Z"
+
+
+def test_publish_fans_out_to_every_subscriber_of_the_channel_only(
+    hub: WebSocketHub, clock: FakeClock
+) -> None:
+    first, second, elsewhere = hub.subscribe(A), hub.subscribe(A), hub.subscribe(B)
+
+    delivered = hub.publish(play(A, clock))
+
+    assert delivered == 2
+    frames_first, frames_second = drain(first), drain(second)
+    assert frames_first == [encode_frame(play(A, clock))]
+    assert frames_first[0] is frames_second[0]  # encoded once, shared by all subscribers
+    assert drain(elsewhere) == []
+    assert hub.subscriber_count(A) == 2
+    assert hub.subscriber_count(B) == 1
+
+
+def test_late_joiner_gets_the_current_video_first(hub: WebSocketHub, clock: FakeClock) -> None:
+    hub.publish(play(A, clock))
+    clock.advance(14.9)
+
+    late = hub.subscribe(A)
+    hub.publish(ended(A, clock))
+
+    assert [json.loads(f)["event"] for f in drain(late)] == ["play_video", "session_ended"]
+
+
+def test_video_is_no_longer_current_after_its_window(hub: WebSocketHub, clock: FakeClock) -> None:
+    hub.publish(play(A, clock, current_for_s=15.0))
+    assert hub.current(A) is not None
+    clock.advance(15.0)  # "less than current_for_s ago" is over
+
+    assert hub.current(A) is None
+    assert drain(hub.subscribe(A)) == []
+
+
+def test_video_of_unknown_length_stays_current_ten_minutes(hub: WebSocketHub, clock: FakeClock) -> None:
+    hub.publish(play(A, clock, current_for_s=None))
+    clock.advance(599)
+    assert hub.current(A) is not None
+    clock.advance(1)
+    assert hub.current(A) is None
+
+
+def test_window_counts_from_when_the_event_was_sent(hub: WebSocketHub, clock: FakeClock) -> None:
+    event = play(A, clock, current_for_s=10.0)
+    clock.advance(10.5)  # published late (e.g. a slow storage call): already over
+
+    hub.publish(event)
+
+    assert hub.current(A) is None
+    assert hub.channel_count() == 0
+
+
+def test_newer_video_replaces_the_current_one(hub: WebSocketHub, clock: FakeClock) -> None:
+    hub.publish(play(A, clock, "e-1", current_for_s=5.0))
+    clock.advance(1)
+    hub.publish(play(A, clock, "e-2", current_for_s=30.0))
+    clock.advance(10)  # the first one's expiry passes; the second stays current
+
+    current = hub.current(A)
+    assert current is not None
+    assert json.loads(current)["id"] == "e-2"
+    assert [json.loads(f)["id"] for f in drain(hub.subscribe(A))] == ["e-2"]
+
+
+def test_session_ended_clears_the_current_video(hub: WebSocketHub, clock: FakeClock) -> None:
+    watcher = hub.subscribe(A)
+    hub.publish(play(A, clock))
+
+    assert hub.publish(ended(A, clock)) == 1
+
+    assert hub.current(A) is None
+    assert [json.loads(f)["event"] for f in drain(watcher)] == ["play_video", "session_ended"]
+    assert drain(hub.subscribe(A)) == []  # a reload after the end shows no video
+
+
+def test_session_ended_is_not_replayed_to_late_joiners(hub: WebSocketHub, clock: FakeClock) -> None:
+    hub.publish(ended(A, clock))
+
+    assert drain(hub.subscribe(A)) == []
+
+
+def test_overflowing_subscriber_is_dropped_with_1013_and_others_are_unaffected(clock: FakeClock) -> None:
+    hub = WebSocketHub(clock, queue_size=3)
+    slow, fast, other_channel = hub.subscribe(A), hub.subscribe(A), hub.subscribe(B)
+    received: list[str] = []
+
+    counts = []
+    for n in range(5):
+        counts.append(hub.publish(play(A, clock, f"e-{n}")))
+        received += drain(fast)  # the fast subscriber keeps up; the slow one never reads
+
+    assert counts == [2, 2, 2, 1, 1]
+    assert [json.loads(f)["id"] for f in received] == ["e-0", "e-1", "e-2", "e-3", "e-4"]
+    assert slow.closed
+    assert slow.close_code == 1013
+    assert slow.queue.qsize() == 3  # nothing more was queued for it once dropped
+    assert not fast.closed
+    assert fast.close_code is None
+    assert hub.subscriber_count(A) == 1
+    assert not other_channel.closed
+
+
+def test_dropped_subscriber_can_wait_for_its_close() -> None:
+    async def scenario() -> int | None:
+        clock = FakeClock()
+        hub = WebSocketHub(clock, queue_size=1)
+        subscription = hub.subscribe(A)
+        waiter = asyncio.create_task(subscription.wait_closed())
+        hub.publish(play(A, clock, "e-1"))
+        hub.publish(play(A, clock, "e-2"))
+        await asyncio.wait_for(waiter, timeout=1)
+        return subscription.close_code
+
+    assert asyncio.run(scenario()) == 1013
+
+
+def test_channel_entries_are_freed_when_the_last_subscriber_leaves(hub: WebSocketHub) -> None:
+    subscriptions = [hub.subscribe(f"demo-{n}") for n in range(1000)]
+    assert hub.channel_count() == 1000
+
+    for subscription in subscriptions:
+        hub.unsubscribe(subscription)
+        hub.unsubscribe(subscription)  # idempotent
+
+    assert hub.channel_count() == 0
+
+
+def test_current_video_keeps_the_channel_until_it_expires(hub: WebSocketHub, clock: FakeClock) -> None:
+    watcher = hub.subscribe(A)
+    hub.publish(play(A, clock, current_for_s=15.0))
+    hub.unsubscribe(watcher)
+    assert hub.channel_count() == 1  # a reload within the window must still find the video
+
+    clock.advance(16)
+    reloaded = hub.subscribe(A)
+    hub.unsubscribe(reloaded)
+
+    assert hub.channel_count() == 0
+
+
+def test_expired_videos_of_untouched_channels_are_swept(hub: WebSocketHub, clock: FakeClock) -> None:
+    # Many short-lived demo channels that get one video and are never visited again.
+    for n in range(500):
+        hub.publish(play(f"demo-{n}", clock, current_for_s=15.0))
+    assert hub.channel_count() == 500
+
+    clock.advance(16)
+    hub.publish(play(A, clock))  # any later activity sweeps what has expired
+
+    assert hub.channel_count() == 1
+
+
+def test_session_ended_without_subscribers_frees_the_channel(hub: WebSocketHub, clock: FakeClock) -> None:
+    hub.publish(play(A, clock))
+    hub.publish(ended(A, clock))
+
+    assert hub.channel_count() == 0
+
+
+def test_close_drops_everyone_with_1001(hub: WebSocketHub, clock: FakeClock) -> None:
+    first, second = hub.subscribe(A), hub.subscribe(B)
+    hub.publish(play(A, clock))
+
+    hub.close()
+
+    assert (first.close_code, second.close_code) == (1001, 1001)
+    assert hub.channel_count() == 0
+    assert hub.publish(play(A, clock)) == 0
+    late = hub.subscribe(A)
+    assert late.closed
+    assert late.close_code == 1001
+
+
+async def test_notifier_reports_websocket_even_with_nobody_connected(
+    hub: WebSocketHub, clock: FakeClock
+) -> None:
+    notifier = HubNotifier(hub)
+
+    assert notifier.name == "websocket"
+    assert await notifier.publish(play(A, clock)) == ("websocket",)
+    assert hub.current(A) == encode_frame(play(A, clock))  # kept for the page that connects next
+
+
+def test_queue_size_must_be_positive(clock: FakeClock) -> None:
+    with pytest.raises(ValueError, match="queue_size"):
+        WebSocketHub(clock, queue_size=0)
