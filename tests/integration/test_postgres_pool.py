@@ -5,6 +5,8 @@ by zero, bad SQL, constraint violations) pass through unchanged."""
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
 from demo_relay.adapters.postgres.catalog import AsyncpgDemoCatalog
@@ -40,10 +42,21 @@ async def test_a_closed_pool_is_unavailable(database_url: str):
         await AsyncpgDeliveryLedger(pool).claim(DeliveryRecord("k", "tool_call", None, None))
 
 
-async def test_a_connection_the_server_dropped_is_unavailable(database_url: str, db_pool: asyncpg.Pool):
+@pytest.mark.parametrize("noticed", [False, True], ids=["at-once", "after-the-client-noticed"])
+async def test_a_connection_the_server_dropped_is_unavailable(
+    database_url: str, db_pool: asyncpg.Pool, noticed: bool
+):
+    """At once: the server's FATAL message may be read before the socket's end (a protocol-state error);
+    later: the client knows the connection is closed. Both are "unavailable"."""
     conn = await asyncpg.connect(database_url)
     try:
         await db_pool.execute("select pg_terminate_backend($1)", conn.get_server_pid())
+        if noticed:
+            for _ in range(200):
+                if conn.is_closed():
+                    break
+                await asyncio.sleep(0.01)
+            assert conn.is_closed()
         with pytest.raises(DatabaseUnavailable):
             async with translate_errors():
                 await conn.fetchval("select 1")

@@ -41,6 +41,10 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 # InterfaceError is mostly a programming error (wrong use of a connection); only these mean "gone".
 _GONE_MESSAGES = ("pool is closing", "pool is closed", "connection is closed")
+# When the server ends a session (pg_terminate_backend, restart, idle timeout) its FATAL message can be read
+# before the end of the socket is: a query started in between fails with this protocol-state error instead
+# of ConnectionDoesNotExistError. The connection is dead either way; a retry gets another one.
+_BROKEN_PROTOCOL = "cannot switch to state"
 
 
 def is_unavailable(exc: BaseException) -> bool:
@@ -49,6 +53,8 @@ def is_unavailable(exc: BaseException) -> bool:
         return True
     if isinstance(exc, asyncpg.InterfaceError):
         return any(message in str(exc) for message in _GONE_MESSAGES)
+    if isinstance(exc, asyncpg.InternalClientError):
+        return _BROKEN_PROTOCOL in str(exc)
     return False
 
 

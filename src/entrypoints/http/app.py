@@ -51,7 +51,8 @@ def create_app(
             await database.close()
 
     def provide(factory: Callable[[], Any]) -> Provide:
-        return Provide(factory, sync_to_thread=False, use_cache=True)
+        # Litestar inspects the callable's signature, which a dependency-injector provider doesn't have.
+        return Provide(lambda: factory(), sync_to_thread=False, use_cache=True)
 
     return Litestar(
         route_handlers=[

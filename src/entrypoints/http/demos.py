@@ -10,7 +10,7 @@ from demo_relay.domain.use_cases.sessions import StartSession
 from demo_relay.domain.use_cases.tool_definition import tool_definition
 from litestar import get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, SkipValidation
+from litestar.params import FromPath, JSONBody, SkipValidation
 from litestar.status_codes import HTTP_201_CREATED
 
 from .schemas import DemoOut, SessionIn, SessionOut, SupabaseAccess, VideoOut, WebSocketAccess
@@ -54,7 +54,7 @@ async def get_tool(
 @post("/api/demos/{demo_id:str}/sessions", status_code=HTTP_201_CREATED, summary="Start a viewing session")
 async def create_session(
     demo_id: FromPath[str],
-    data: SessionIn,
+    data: JSONBody[SessionIn],
     start_session: NamedDependency[StartSession],
     settings: NamedDependency[Settings],
 ) -> SessionOut:

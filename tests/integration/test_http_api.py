@@ -1,0 +1,362 @@
+"""Every HTTP route and error of DESIGN.md §4 through the real app (real container, real Postgres, local
+storage), with Litestar's test client: the webhook's three authentication schemes and its answers in the
+documented order of checks, dedupe, sessions, demos, the tool definition, health, metrics and OpenAPI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+
+from tests.support.app import (
+    CONVERSATION,
+    SECRET,
+    SeededApp,
+    make_settings,
+    standard_webhook_headers,
+    tavus_headers,
+)
+from tests.support_fixtures import fixture_bytes
+
+WEBHOOK = "/api/tavus-webhook"
+
+
+@pytest.fixture
+async def seeded(tmp_path: Path, database_url: str, db_pool: asyncpg.Pool) -> SeededApp:
+    return SeededApp(make_settings(tmp_path, database_url), database_url)
+
+
+@pytest.fixture
+async def client(seeded: SeededApp) -> AsyncIterator[AsyncTestClient[Any]]:
+    async with AsyncTestClient(seeded.app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def session(client: AsyncTestClient[Any], seeded: SeededApp) -> dict[str, Any]:
+    response = await client.post(
+        f"/api/demos/{seeded.demo_id}/sessions", json={"conversation_id": CONVERSATION}
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def tool_call(title: str, call_id: str, conversation: str = CONVERSATION) -> bytes:
+    return json.dumps(
+        {
+            "event_type": "conversation.tool_call",
+            "conversation_id": conversation,
+            "properties": {
+                "name": "play_video",
+                "tool_call_id": call_id,
+                "arguments": json.dumps({"video_title": title}),
+            },
+        }
+    ).encode()
+
+
+async def post_signed(client: AsyncTestClient[Any], body: bytes, **params: str) -> Any:
+    return await client.post(WEBHOOK, content=body, headers=tavus_headers(body), params=params)
+
+
+# --- demos, sessions, tool ----------------------------------------------------------------------
+
+
+async def test_demos_list_the_seeded_demo_with_its_videos(
+    client: AsyncTestClient[Any], seeded: SeededApp
+) -> None:
+    response = await client.get("/api/demos")
+    assert response.status_code == 200
+    [demo] = response.json()
+    assert demo["id"] == seeded.demo_id
+    assert {v["title"] for v in demo["videos"]} == {
+        "Product Overview",
+        "Pricing Walkthrough",
+        "Integrations tour",
+    }
+    assert all(5 <= v["duration_s"] <= 15 and v["id"] for v in demo["videos"])
+    one = await client.get(f"/api/demos/{seeded.demo_id}")
+    assert one.status_code == 200 and one.json() == demo
+
+
+@pytest.mark.parametrize("demo_id", ["00000000-0000-0000-0000-000000000000", "not-a-uuid"])
+async def test_unknown_demo_is_404(client: AsyncTestClient[Any], demo_id: str) -> None:
+    for response in (
+        await client.get(f"/api/demos/{demo_id}"),
+        await client.get(f"/api/demos/{demo_id}/tool"),
+        await client.post(f"/api/demos/{demo_id}/sessions", json={"conversation_id": "c1"}),
+    ):
+        assert response.status_code == 404
+        assert response.json()["error"] == "unknown_demo"
+
+
+async def test_session_answers_the_channel_transport_and_a_token(
+    session: dict[str, Any], seeded: SeededApp
+) -> None:
+    channel = f"demo-{seeded.demo_id}"
+    assert session["channel"] == channel
+    assert session["transport"] == "websocket"
+    assert session["websocket"]["url"] == f"ws://127.0.0.1:8000/ws/{channel}"
+    assert session["websocket"]["token"]
+    assert session["supabase"] is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"conversation_id": ""},
+        {"conversation_id": "has space"},
+        {"conversation_id": 7},
+        [1],
+        {"conversation_id": "c", "conversation_url": "javascript:x"},
+    ],
+)
+async def test_bad_session_bodies_are_refused_with_a_named_problem(
+    client: AsyncTestClient[Any], seeded: SeededApp, body: Any
+) -> None:
+    response = await client.post(f"/api/demos/{seeded.demo_id}/sessions", json=body)
+    assert response.status_code in (400, 422)
+    assert response.json()["error"] in ("invalid_request",)
+    assert "message" in response.json()
+
+
+async def test_tool_definition_enumerates_the_demo_titles(
+    client: AsyncTestClient[Any], seeded: SeededApp
+) -> None:
+    response = await client.get(f"/api/demos/{seeded.demo_id}/tool")
+    assert response.status_code == 200
+    tool = response.json()
+    function = tool["function"]["function"]
+    assert tool["function"]["type"] == "function" and function["name"] == "play_video"
+    enum = function["parameters"]["properties"]["video_title"]["enum"]
+    assert sorted(enum) == ["Integrations tour", "Pricing Walkthrough", "Product Overview"]
+    assert function["parameters"]["required"] == ["video_title"]
+    tavus = tool["tavus_tool"]
+    assert tavus["name"] == "play_video" and tavus["parameters"] == function["parameters"]
+    assert tavus["delivery"]["api"] == {
+        "url": f"http://127.0.0.1:8000/api/tavus-webhook?demo_id={seeded.demo_id}",
+        "method": "POST",
+        "auth": {"type": "hmac"},
+    }
+
+
+# --- the webhook: success paths -----------------------------------------------------------------
+
+
+async def test_signed_fixture_plays_and_the_url_serves_the_video(
+    client: AsyncTestClient[Any], session: dict[str, Any], seeded: SeededApp
+) -> None:
+    response = await post_signed(client, fixture_bytes("tool_call.play_video.json"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "played"
+    assert body["demo_id"] == seeded.demo_id and body["channel"] == f"demo-{seeded.demo_id}"
+    assert body["video"]["title"] == "Product Overview"
+    assert body["delivered_via"] == ["websocket"]
+    assert "Product Overview" in body["output"]
+    media = await client.get(body["video"]["url"].removeprefix("http://127.0.0.1:8000"))
+    assert media.status_code == 200 and media.headers["content-type"] == "video/mp4"
+    part = await client.get(
+        body["video"]["url"].removeprefix("http://127.0.0.1:8000"), headers={"range": "bytes=0-99"}
+    )
+    assert part.status_code == 206 and len(part.content) == 100
+
+
+async def test_standard_webhooks_and_url_token_also_authenticate(
+    client: AsyncTestClient[Any], session: dict[str, Any]
+) -> None:
+    body = tool_call("pricing walkthrough", "call_sw")
+    sw = await client.post(WEBHOOK, content=body, headers=standard_webhook_headers(body, "msg_sw_1"))
+    assert sw.status_code == 200 and sw.json()["video"]["title"] == "Pricing Walkthrough"
+    body = tool_call("INTEGRATIONS TOUR", "call_token")
+    tok = await client.post(
+        WEBHOOK, content=body, params={"token": SECRET}, headers={"content-type": "application/json"}
+    )
+    assert tok.status_code == 200 and tok.json()["video"]["title"] == "Integrations tour"
+
+
+async def test_replay_answers_duplicate(
+    client: AsyncTestClient[Any], session: dict[str, Any], db_pool: asyncpg.Pool
+) -> None:
+    body = fixture_bytes("tool_call.play_video.json")
+    assert (await post_signed(client, body)).json()["status"] == "played"
+    again = await post_signed(client, body)
+    assert again.status_code == 200 and again.json() == {"status": "duplicate"}
+    row = await db_pool.fetchrow(
+        "select status, attempts from webhook_events where dedupe_key = 'call_8e2f4c1a'"
+    )
+    assert row is not None and (row["status"], row["attempts"]) == ("played", 1)
+
+
+async def test_failed_delivery_is_retryable(
+    client: AsyncTestClient[Any], session: dict[str, Any], seeded: SeededApp, db_pool: asyncpg.Pool
+) -> None:
+    body = tool_call("A video added later", "call_later")
+    first = await post_signed(client, body)
+    assert first.status_code == 404 and first.json()["error"] == "video_not_found"
+    # The test client runs the app in its own event loop: add the video through the test's own pool.
+    sample = Path(__file__).resolve().parents[2] / "media" / "samples" / "product-overview.mp4"
+    seeded.container.media_storage().import_file(sample, f"{seeded.demo_id}/later.mp4")
+    await db_pool.execute(
+        "insert into demo_videos (demo_id, title, storage_path, duration_s) values ($1, $2, $3, 6.0)",
+        seeded.demo_id,
+        "A video added later",
+        f"{seeded.demo_id}/later.mp4",
+    )
+    retried = await post_signed(client, body)
+    assert retried.status_code == 200 and retried.json()["video"]["title"] == "A video added later"
+
+
+async def test_demo_id_on_the_url_resolves_unregistered_conversations(
+    client: AsyncTestClient[Any], seeded: SeededApp
+) -> None:
+    body = fixture_bytes("tool_call.api_delivery.json")  # conversation never registered
+    response = await post_signed(client, body, demo_id=seeded.demo_id)
+    assert response.status_code == 200 and response.json()["video"]["title"] == "Integrations tour"
+
+
+async def test_lifecycle_events_are_recorded(
+    client: AsyncTestClient[Any], session: dict[str, Any], db_pool: asyncpg.Pool
+) -> None:
+    for name in (
+        "system.replica_joined.json",
+        "application.transcription_ready.json",
+        "system.shutdown.json",
+    ):
+        body = fixture_bytes(name)
+        response = await client.post(WEBHOOK, content=body, params={"token": SECRET})
+        assert response.status_code == 200 and response.json() == {"status": "recorded"}, name
+    status = await db_pool.fetchval(
+        "select status from conversations where conversation_id = $1", CONVERSATION
+    )
+    assert status == "ended"
+
+
+@pytest.mark.parametrize("name", ["tool_call.other_tool.json"])
+async def test_other_tools_are_ignored(
+    client: AsyncTestClient[Any], session: dict[str, Any], name: str
+) -> None:
+    response = await post_signed(client, fixture_bytes(name))
+    assert response.status_code == 202 and response.json() == {"status": "ignored"}
+
+
+# --- the webhook: errors, in the order of checks ------------------------------------------------
+
+
+async def test_authentication_failures_are_401_and_store_nothing(
+    client: AsyncTestClient[Any], session: dict[str, Any], db_pool: asyncpg.Pool
+) -> None:
+    body = fixture_bytes("tool_call.play_video.json")
+    cases = [
+        (body + b" ", tavus_headers(body), {}),  # tampered body
+        (body, tavus_headers(body, secret="wrong"), {}),  # wrong secret
+        (body, {"content-type": "application/json"}, {}),  # no signature at all
+        (body, {}, {"token": "wrong"}),
+        (body, standard_webhook_headers(body, "m1", secret="wrong"), {}),
+    ]
+    for content, headers, params in cases:
+        response = await client.post(WEBHOOK, content=content, headers=headers, params=params)
+        assert response.status_code == 401 and response.json()["error"] == "invalid_signature"
+    stale = await client.post(
+        WEBHOOK, content=body, headers=standard_webhook_headers(body, "m2", timestamp=1_000_000)
+    )
+    assert stale.status_code == 401 and stale.json()["error"] == "stale_timestamp"
+    assert await db_pool.fetchval("select count(*) from webhook_events") == 0
+
+
+async def test_webhook_error_answers(client: AsyncTestClient[Any], session: dict[str, Any]) -> None:
+    unknown = await post_signed(client, tool_call("Quantum teleporter", "c1"))
+    assert unknown.status_code == 404
+    assert (
+        unknown.json()["error"] == "video_not_found" and unknown.json()["video_title"] == "Quantum teleporter"
+    )
+    assert len(unknown.json()["suggestions"]) == 3
+
+    no_conversation = await post_signed(client, tool_call("Product Overview", "c2", conversation="nobody"))
+    assert no_conversation.status_code == 404 and no_conversation.json()["error"] == "unknown_conversation"
+
+    bad_demo = await post_signed(
+        client,
+        tool_call("Product Overview", "c3", conversation="nobody"),
+        demo_id="00000000-0000-0000-0000-000000000000",
+    )
+    assert bad_demo.status_code == 404 and bad_demo.json()["error"] == "unknown_demo"
+
+    blank = await post_signed(client, tool_call("  ", "c4"))
+    assert blank.status_code == 422 and blank.json()["error"] == "invalid_arguments"
+
+    malformed = await post_signed(client, b'{"event_type": "conversation.tool_call",')
+    assert malformed.status_code == 400 and malformed.json()["error"] == "malformed_json"
+
+    huge = b'{"pad": "' + b"x" * 70_000 + b'"}'
+    too_large = await post_signed(client, huge)
+    assert too_large.status_code == 413 and too_large.json()["error"] == "payload_too_large"
+
+
+async def test_missing_video_file_is_video_missing(
+    client: AsyncTestClient[Any], session: dict[str, Any], seeded: SeededApp
+) -> None:
+    path = seeded.settings.media_dir / seeded.demo_id / "pricing-walkthrough.mp4"
+    path.unlink()
+    response = await post_signed(client, tool_call("Pricing Walkthrough", "c5"))
+    assert response.status_code == 404 and response.json()["error"] == "video_missing"
+
+
+async def test_unknown_route_and_method_answer_json(client: AsyncTestClient[Any]) -> None:
+    missing = await client.get("/api/nothing-here")
+    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+    wrong = await client.get(WEBHOOK)
+    assert wrong.status_code == 405 and wrong.json()["error"] == "method_not_allowed"
+
+
+# --- the page's tool-call bridge ----------------------------------------------------------------
+
+
+async def test_session_tool_call_bridge(client: AsyncTestClient[Any], session: dict[str, Any]) -> None:
+    url = f"/api/sessions/{session['channel']}/tool-calls"
+    body = tool_call("Product Overview", "bridge_1", conversation="from-daily")
+    ok = await client.post(
+        url, content=body, headers={"authorization": f"Bearer {session['websocket']['token']}"}
+    )
+    assert ok.status_code == 200 and ok.json()["status"] == "played"
+    missing = await client.post(url, content=body)
+    assert missing.status_code == 403 and missing.json()["error"] == "invalid_token"
+    other = await client.post(
+        "/api/sessions/demo-00000000-0000-0000-0000-000000000000/tool-calls",
+        content=body,
+        headers={"authorization": f"Bearer {session['websocket']['token']}"},
+    )
+    assert other.status_code == 403
+
+
+# --- health, metrics, schema --------------------------------------------------------------------
+
+
+async def test_health_ready_metrics_and_openapi(
+    client: AsyncTestClient[Any], session: dict[str, Any]
+) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200 and ready.json() == {"status": "ready"}
+    await post_signed(client, fixture_bytes("tool_call.play_video.json"))
+    metrics = await client.get("/metrics")
+    assert metrics.status_code == 200
+    assert 'demo_relay_webhooks_total{outcome="played"} 1.0' in metrics.text
+    assert "demo_relay_ws_connections 0.0" in metrics.text
+    schema = await client.get("/schema/openapi.json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    for path in (
+        "/api/tavus-webhook",
+        "/api/demos",
+        "/api/demos/{demo_id}/sessions",
+        "/api/demos/{demo_id}/tool",
+    ):
+        assert path in paths

@@ -1,0 +1,39 @@
+"""Runs an ASGI app under a real uvicorn server on a free loopback port, inside the test's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@asynccontextmanager
+async def running(app: Any, port: int, ws_max_size: int = 4096) -> AsyncIterator[str]:
+    """Yields the base URL once uvicorn has started (lifespan included); stops it on exit."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, ws_max_size=ws_max_size, lifespan="on", log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(20):
+            while not server.started:
+                if task.done():
+                    task.result()  # surfaces the start-up error
+                    raise RuntimeError("uvicorn stopped during start-up")
+                await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 20)
