@@ -1,0 +1,129 @@
+"""`demo-relay serve` as `make run` starts it: a real process with PORT, DATA_DIR and TAVUS_WEBHOOK_SECRET,
+embedded Postgres, migrations and the seeded demo. /readyz answers within seconds, /api/demos lists the
+sample demo, and `demo-relay send-tool-call` (signing like Tavus) makes a subscriber receive play_video."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from tests.support.server import free_port
+
+BIN = Path(sys.executable).parent
+SECRET = "serve-test-secret"
+READY_WITHIN_S = 30  # generous for a loaded CI machine; the acceptance target (5 s) is measured in bench/
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], float]]:
+    data_dir = tmp_path_factory.mktemp("serve-data")
+    port = free_port()
+    env = {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("DATABASE_URL", "NOTIFIER", "STORAGE", "SUPABASE_URL")
+        },
+        "PORT": str(port),
+        "DATA_DIR": str(data_dir),
+        "TAVUS_WEBHOOK_SECRET": SECRET,
+        "DEMO_RELAY_CONFIG": str(data_dir / "absent.toml"),
+    }
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [str(BIN / "demo-relay"), "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        ready_after = _wait_ready(base, process, started)
+        yield base, env, ready_after
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_ready(base: str, process: subprocess.Popen[str], started: float) -> float:
+    while time.monotonic() - started < READY_WITHIN_S:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"serve exited with {process.returncode}:\n{output}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return time.monotonic() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"/readyz not 200 within {READY_WITHIN_S} s")
+
+
+def test_serve_lists_the_seeded_demo(served: tuple[str, dict[str, str], float]) -> None:
+    base, _, _ = served
+    demos = httpx.get(f"{base}/api/demos").json()
+    assert len(demos) == 1
+    assert sorted(v["title"] for v in demos[0]["videos"]) == [
+        "Integrations tour",
+        "Pricing Walkthrough",
+        "Product Overview",
+    ]
+    assert httpx.get(f"{base}/").status_code == 200
+
+
+def test_send_tool_call_reaches_a_subscriber(served: tuple[str, dict[str, str], float]) -> None:
+    base, env, _ = served
+    demo = httpx.get(f"{base}/api/demos").json()[0]
+    session = httpx.post(
+        f"{base}/api/demos/{demo['id']}/sessions", json={"conversation_id": "c7f3a1b2e9d0"}
+    ).json()
+
+    async def scenario() -> dict[str, object]:
+        async with connect(f"{session['websocket']['url']}?token={session['websocket']['token']}") as ws:
+            assert json.loads(await asyncio.wait_for(ws.recv(), 5))["event"] == "subscribed"
+            command = [
+                str(BIN / "demo-relay"),
+                "send-tool-call",
+                "--demo",
+                demo["id"],
+                "--title",
+                "pricing walkthrough",
+            ]
+            sent = await asyncio.to_thread(
+                subprocess.run, command, env=env, capture_output=True, text=True, timeout=60
+            )
+            assert sent.returncode == 0, sent.stdout + sent.stderr
+            assert sent.stdout.startswith("200 ") and '"status":"played"' in sent.stdout
+            frame: dict[str, object] = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            return frame
+
+    frame = asyncio.run(scenario())
+    assert frame["event"] == "play_video"
+    payload = frame["payload"]
+    assert isinstance(payload, dict) and payload["title"] == "Pricing Walkthrough"
+    video = httpx.get(str(payload["url"]))
+    assert video.status_code == 200 and video.headers["content-type"] == "video/mp4"
+
+
+def test_a_wrongly_signed_cli_call_is_refused(served: tuple[str, dict[str, str], float]) -> None:
+    base, env, _ = served
+    demo = httpx.get(f"{base}/api/demos").json()[0]
+    command = [str(BIN / "demo-relay"), "send-tool-call", "--demo", demo["id"], "--title", "Product Overview"]
+    sent = subprocess.run(
+        command, env={**env, "TAVUS_WEBHOOK_SECRET": "wrong"}, capture_output=True, text=True, timeout=60
+    )
+    assert sent.returncode == 1 and sent.stdout.startswith("401 ")
