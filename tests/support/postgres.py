@@ -64,7 +64,7 @@ def postgres_server(work_dir: Path) -> Iterator[PostgresServer]:
 def docker_available(timeout_s: float = 2.0) -> bool:
     """Whether a Docker engine answers a ping (no engine, no socket, no SDK: False, quickly)."""
     try:
-        import docker
+        import docker  # type: ignore[import-untyped, unused-ignore]
 
         client = docker.from_env(timeout=timeout_s)
         try:

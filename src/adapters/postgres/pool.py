@@ -90,7 +90,5 @@ async def create_pool(
             max_size=max_size,
             command_timeout=command_timeout,
             timeout=connect_timeout,
-            # Recycle idle connections so a pool never holds sockets a proxy/NAT silently dropped.
-            max_inactive_connection_lifetime=300.0,
             statement_cache_size=statement_cache_size,
         )
