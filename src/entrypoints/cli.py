@@ -38,6 +38,7 @@ def main(ctx: click.Context) -> None:
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise in a CLI
     ctx.obj = settings
 
 
@@ -205,17 +206,23 @@ def tool_call_body(title: str, conversation_id: str | None) -> bytes:
 
 def _print_banner(settings: Settings, demos: Any) -> None:
     base = settings.base_url
+    program = sys.argv[0] if Path(sys.argv[0]).name == "demo-relay" else "demo-relay"
+    env = f"DATA_DIR={settings.data_dir} " if settings.data_dir != Path(".data") else ""
     lines = [
         "",
         "demo-relay is ready",
-        f"  page / API   {base}/   (OpenAPI: {base}/schema)",
+        f"  API          {base}/api/demos   (OpenAPI: {base}/schema)",
         f"  webhook      {settings.webhook_url}",
     ]
     if settings.embedded_database:
         lines.append(f"  database     embedded Postgres under {settings.data_dir / 'pg'}")
     for demo in demos[:3]:
-        lines.append(f"  demo         {demo.name}: {base}/demos/{demo.id}")
+        lines.append(f"  demo         {demo.name}: {base}/api/demos/{demo.id}")
         if demo.videos:
             title = json.dumps(demo.videos[0].title)
-            lines.append(f"  try it       demo-relay send-tool-call --demo {demo.id} --title {title}")
-    click.echo("\n".join(lines) + "\n", err=False)
+            lines.append(
+                f"  try it       {env}{program} send-tool-call --url {settings.webhook_url} "
+                f"--demo {demo.id} --title {title}"
+            )
+    lines.append("               (signs with TAVUS_WEBHOOK_SECRET, else the dev secret kept in DATA_DIR)")
+    click.echo("\n".join(lines) + "\n")

@@ -1,0 +1,87 @@
+"""The CLI's database commands against a real Postgres (click's runner, the same settings as `serve`):
+`migrate` is idempotent, `seed` seeds only an empty database (unless --force), `add-video` imports a file
+into local storage with its duration read from the MP4, and bad input is a clear error, not a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import asyncpg
+import pytest
+from click.testing import CliRunner
+from demo_relay.entrypoints.cli import main
+from demo_relay.entrypoints.seed import SAMPLES_DIR
+
+from tests.support.postgres import run_sync
+
+
+@pytest.fixture
+def run(database_url: str, tmp_path: Path) -> Callable[..., tuple[int, str]]:
+    env = {
+        "DATABASE_URL": database_url,
+        "TAVUS_WEBHOOK_SECRET": "cli-secret",
+        "DATA_DIR": str(tmp_path),
+        "DEMO_RELAY_CONFIG": str(tmp_path / "absent.toml"),
+    }
+
+    def invoke(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+        return result.exit_code, result.output
+
+    return invoke
+
+
+def fetch(database_url: str, sql: str, *args: object) -> list[asyncpg.Record]:
+    async def go() -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(database_url)
+        try:
+            return await conn.fetch(sql, *args)
+        finally:
+            await conn.close()
+
+    return run_sync(go())
+
+
+def test_migrate_seed_and_add_video(
+    run: object, database_url: str, db_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    invoke = run  # type: ignore[assignment]
+    code, out = invoke("migrate")
+    assert code == 0 and "up to date" in out
+
+    code, out = invoke("seed")
+    assert code == 0 and out.startswith("seeded demo ")
+    demo_id = out.split()[-1]
+    code, out = invoke("seed")
+    assert code == 0 and "nothing seeded" in out
+    assert len(fetch(database_url, "select id from demos")) == 1
+    assert sorted(p.name for p in (tmp_path / "media" / demo_id).iterdir()) == [
+        "integrations-tour.mp4",
+        "pricing-walkthrough.mp4",
+        "product-overview.mp4",
+    ]
+
+    clip = SAMPLES_DIR / "pricing-walkthrough.mp4"
+    code, out = invoke("add-video", "--demo", demo_id, "--title", "Security deep dive", str(clip))
+    assert code == 0 and out.startswith("added video ")
+    [row] = fetch(
+        database_url, "select storage_path, duration_s from demo_videos where title = 'Security deep dive'"
+    )
+    assert row["duration_s"] == pytest.approx(9.0, abs=0.05)  # read from the MP4's mvhd box
+    assert (tmp_path / "media" / row["storage_path"]).read_bytes() == clip.read_bytes()
+
+    code, out = invoke("add-video", "--demo", demo_id, "--title", "security DEEP dive", str(clip))
+    assert code == 1 and "Error:" in out and "Traceback" not in out
+    code, out = invoke(
+        "add-video", "--demo", "00000000-0000-0000-0000-000000000000", "--title", "x", str(clip)
+    )
+    assert code == 1 and "no demo" in out
+
+    code, out = invoke("seed", "--force")
+    assert code == 0 and len(fetch(database_url, "select id from demos")) == 2
+
+
+def test_bad_settings_are_one_clear_line(database_url: str) -> None:
+    result = CliRunner().invoke(main, ["migrate"], env={"DATABASE_URL": database_url, "NOTIFIER": "pigeon"})
+    assert result.exit_code == 1 and "NOTIFIER must be websocket, supabase or both" in result.output
