@@ -75,6 +75,7 @@ def serve(settings: Settings, seed: bool) -> None:
     """Migrate, seed the sample demo when the database is empty, and serve HTTP + WebSocket."""
     import uvicorn
 
+    from .http.access_log import redact_server_logs
     from .http.app import create_app
 
     async def on_ready(container: Container) -> None:
@@ -89,6 +90,7 @@ def serve(settings: Settings, seed: bool) -> None:
         except DomainError as exc:
             raise click.ClickException(exc.message) from None
         app = create_app(container, dsn=dsn, on_ready=on_ready)
+        redact_server_logs()
         uvicorn.run(
             app,
             host=settings.host,
@@ -98,6 +100,7 @@ def serve(settings: Settings, seed: bool) -> None:
             ws_ping_timeout=20,
             log_level=settings.log_level.lower(),
             proxy_headers=True,
+            access_log=False,  # ours (access_log.py) leaves query strings, which carry secrets, out
         )
 
 

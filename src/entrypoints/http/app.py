@@ -14,6 +14,7 @@ from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
+from .access_log import access_log_middleware
 from .demos import create_session, get_demo, get_tool, list_demos
 from .errors import EXCEPTION_HANDLERS
 from .health import healthz, readyz
@@ -81,6 +82,7 @@ def create_app(
             "metrics": provide(lambda: metrics),
         },
         lifespan=[lifespan],
+        middleware=[access_log_middleware],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.max_webhook_bytes,
         cors_config=CORSConfig(allow_origins=list(settings.origins), allow_methods=["GET", "POST"]),
