@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -31,23 +31,14 @@ from websockets.asyncio.connection import Connection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin
 
+from tests.fakes.ports import FakeClock
+
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 CHANNEL = "demo-3f0c2a8e-8d1b-4a57-9d5e-0b6f1c2d3e4f"
 OTHER = "demo-9a9a9a9a-0000-4000-8000-000000000009"
 ALLOWED_ORIGIN = "http://app.example:5173"
 SECRET = "integration-secret-0123456789-abcdefghijkl"
 TIMEOUT = 5.0  # generous upper bounds; every wait returns as soon as its event happens
-
-
-class FakeClock:
-    def __init__(self, now: datetime = T0) -> None:
-        self._now = now
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, seconds: float) -> None:
-        self._now += timedelta(seconds=seconds)
 
 
 @dataclass
@@ -65,7 +56,7 @@ class Server:
 
 @contextlib.asynccontextmanager
 async def running_server(ws_max_size: int = 4096, queue_size: int = 256) -> AsyncIterator[Server]:
-    clock = FakeClock()
+    clock = FakeClock(T0)
     hub = WebSocketHub(clock, queue_size=queue_size)
     tokens = JwtChannelTokens(SECRET, ttl_s=600, clock=clock)
     settings = Settings(allowed_origins=(ALLOWED_ORIGIN,), ws_max_message_bytes=4096)

@@ -14,25 +14,16 @@ import pytest
 from demo_relay.adapters.tokens.jwt_tokens import AUDIENCE, ISSUER, JwtChannelTokens
 from demo_relay.domain.errors import ConfigurationError, InvalidToken
 
+from tests.fakes.ports import FakeClock
+
 SECRET = "test-app-secret-0123456789-abcdefghijklmnop"
 CHANNEL = "demo-3f0c2a8e-8d1b-4a57-9d5e-0b6f1c2d3e4f"
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
-class FakeClock:
-    def __init__(self, now: datetime = T0) -> None:
-        self._now = now
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, seconds: float) -> None:
-        self._now += timedelta(seconds=seconds)
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(T0)
 
 
 @pytest.fixture

@@ -22,25 +22,16 @@ from demo_relay.adapters.notifiers.websocket_hub import (
 )
 from demo_relay.domain.models import ChannelEvent, EventName
 
+from tests.fakes.ports import FakeClock
+
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 A = "demo-aaaaaaaa-0000-4000-8000-000000000001"
 B = "demo-bbbbbbbb-0000-4000-8000-000000000002"
 
 
-class FakeClock:
-    def __init__(self, now: datetime = T0) -> None:
-        self._now = now
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, seconds: float) -> None:
-        self._now += timedelta(seconds=seconds)
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(T0)
 
 
 @pytest.fixture
@@ -215,7 +206,7 @@ def test_overflowing_subscriber_is_dropped_with_1013_and_others_are_unaffected(c
 
 def test_dropped_subscriber_can_wait_for_its_close() -> None:
     async def scenario() -> int | None:
-        clock = FakeClock()
+        clock = FakeClock(T0)
         hub = WebSocketHub(clock, queue_size=1)
         subscription = hub.subscribe(A)
         waiter = asyncio.create_task(subscription.wait_closed())
