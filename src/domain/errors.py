@@ -75,6 +75,13 @@ class VideoMissing(NotFound):
         super().__init__(f"the video object {storage_path!r} is missing from storage", path=storage_path)
 
 
+class ConversationConflict(DomainError):
+    """The conversation is registered to another demo. Sessions are unauthenticated (the page opens them),
+    so re-pointing a live conversation would let anyone divert its videos to another channel."""
+
+    code = "conversation_conflict"
+
+
 class InvalidToken(DomainError):
     code = "invalid_token"
 

@@ -53,7 +53,9 @@ class DemoCatalog(Protocol):
 class ConversationDirectory(Protocol):
     """Which demo a Tavus conversation belongs to."""
 
-    async def register(self, conversation_id: str, demo_id: str, conversation_url: str | None) -> None: ...
+    async def register(self, conversation_id: str, demo_id: str, conversation_url: str | None) -> None:
+        """Again for the same demo: re-activates it. For another demo: ConversationConflict."""
+        ...
 
     async def demo_for(self, conversation_id: str) -> str | None: ...
 

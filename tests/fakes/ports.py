@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from demo_relay.domain.errors import InvalidToken, TransportUnavailable, VideoMissing
+from demo_relay.domain.errors import ConversationConflict, InvalidToken, TransportUnavailable, VideoMissing
 from demo_relay.domain.models import ChannelEvent, Demo, DemoVideo, TitleMatch, Transport, VideoUrl
 from demo_relay.domain.ports import ClaimResult, DeliveryRecord
 
@@ -80,6 +80,8 @@ class FakeConversations:
         self.ended: set[str] = set()
 
     async def register(self, conversation_id: str, demo_id: str, conversation_url: str | None) -> None:
+        if self.demo_of.get(conversation_id, demo_id) != demo_id:
+            raise ConversationConflict("registered to another demo")
         self.demo_of[conversation_id] = demo_id
         self.ended.discard(conversation_id)
 

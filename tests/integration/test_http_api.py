@@ -107,6 +107,18 @@ async def test_session_answers_the_channel_transport_and_a_token(
     assert session["supabase"] is None
 
 
+async def test_a_conversation_cannot_be_diverted_to_another_demo(
+    client: AsyncTestClient[Any], session: dict[str, Any], db_pool: asyncpg.Pool
+) -> None:
+    other = await db_pool.fetchval("insert into demos (name) values ('Other') returning id::text")
+    response = await client.post(f"/api/demos/{other}/sessions", json={"conversation_id": CONVERSATION})
+    assert response.status_code == 409 and response.json()["error"] == "conversation_conflict"
+    again = await client.post(
+        f"/api/demos/{session['demo_id']}/sessions", json={"conversation_id": CONVERSATION}
+    )
+    assert again.status_code == 201  # the same demo again (a page reload) is fine
+
+
 @pytest.mark.parametrize(
     "body",
     [

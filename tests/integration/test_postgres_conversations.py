@@ -1,6 +1,7 @@
-"""AsyncpgConversationDirectory on a real Postgres: a conversation is registered to a demo (upsert: the
-latest registration re-points and re-activates it), looked up, and ended (status, end time, demo id
-returned), and unknown ids or demos are answered without database errors."""
+"""AsyncpgConversationDirectory on a real Postgres: a conversation is registered to a demo (registering
+again for the same demo re-activates it; another demo is refused, so nobody can divert a conversation),
+looked up, and ended (status, end time, demo id returned), and unknown ids or demos are answered without
+database errors."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import asyncpg
 import pytest
 from demo_relay.adapters.postgres.catalog import AsyncpgDemoCatalog
 from demo_relay.adapters.postgres.conversations import AsyncpgConversationDirectory
-from demo_relay.domain.errors import UnknownDemo
+from demo_relay.domain.errors import ConversationConflict, UnknownDemo
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ async def test_register_then_look_up(directory: AsyncpgConversationDirectory, ca
     assert await directory.demo_for("unknown") is None
 
 
-async def test_registering_again_repoints_and_reactivates(
+async def test_registering_again_reactivates_and_another_demo_is_refused(
     directory: AsyncpgConversationDirectory, catalog: AsyncpgDemoCatalog, db_pool: asyncpg.Pool
 ):
     first = await catalog.create_demo("First")
@@ -47,11 +48,18 @@ async def test_registering_again_repoints_and_reactivates(
     await directory.register("c1", first.id, "https://example.test/a")
     assert await directory.end("c1") == first.id
 
-    await directory.register("c1", second.id, None)
-
-    assert await directory.demo_for("c1") == second.id
+    await directory.register("c1", first.id, None)  # a page reload
     row = await _row(db_pool, "c1")
-    assert (row["status"], row["ended_at"], row["conversation_url"]) == ("active", None, None)
+    assert (row["status"], row["ended_at"], row["conversation_url"]) == (
+        "active",
+        None,
+        "https://example.test/a",
+    )
+
+    with pytest.raises(ConversationConflict):
+        await directory.register("c1", second.id, "https://example.test/b")
+    assert await directory.demo_for("c1") == first.id
+    assert (await _row(db_pool, "c1"))["conversation_url"] == "https://example.test/a"
     assert await db_pool.fetchval("select count(*) from conversations") == 1
 
 

@@ -7,22 +7,24 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from ...domain.errors import UnknownDemo
+from ...domain.errors import ConversationConflict, UnknownDemo
 from .pool import translate_errors
 
 if TYPE_CHECKING:
     from .pool import PgPool
 
-# Registering again (page reload, a conversation moved to another demo) re-points it and makes it active:
-# the latest registration wins. created_at stays the first registration's.
+# Registering again for the same demo (a page reload) re-activates it and keeps a known URL; for another
+# demo nothing changes and no row comes back: sessions are unauthenticated, so a conversation must not be
+# divertible to another demo's channel. One statement, so two racing registrations can't both win.
 _REGISTER = """
-insert into conversations (conversation_id, demo_id, conversation_url)
+insert into conversations as c (conversation_id, demo_id, conversation_url)
 values ($1, $2, $3)
 on conflict (conversation_id) do update
-set demo_id = excluded.demo_id,
-    conversation_url = excluded.conversation_url,
+set conversation_url = coalesce(excluded.conversation_url, c.conversation_url),
     status = 'active',
-    ended_at = null"""
+    ended_at = null
+where c.demo_id = excluded.demo_id
+returning 1"""
 
 # Ending twice keeps the first end time; the demo id is returned either way so the caller can notify.
 _END = """
@@ -39,16 +41,21 @@ class AsyncpgConversationDirectory:
         self._pool = pool
 
     async def register(self, conversation_id: str, demo_id: str, conversation_url: str | None) -> None:
-        """Raises UnknownDemo when `demo_id` names no demo (not a UUID, or deleted meanwhile)."""
+        """Raises UnknownDemo when `demo_id` names no demo (not a UUID, or deleted meanwhile), and
+        ConversationConflict when the conversation belongs to another demo."""
         try:
             key = uuid.UUID(demo_id)
         except ValueError:
             raise UnknownDemo("no demo with that id", demo_id=demo_id) from None
         try:
             async with translate_errors():
-                await self._pool.execute(_REGISTER, conversation_id, key, conversation_url)
+                registered = await self._pool.fetchval(_REGISTER, conversation_id, key, conversation_url)
         except asyncpg.ForeignKeyViolationError:
             raise UnknownDemo("no demo with that id", demo_id=demo_id) from None
+        if registered is None:
+            raise ConversationConflict(
+                "this conversation is registered to another demo", conversation_id=conversation_id
+            )
 
     async def demo_for(self, conversation_id: str) -> str | None:
         """The demo of a registered conversation, ended or not: events that arrive after the end
