@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -84,6 +85,10 @@ def serve(settings: Settings, seed: bool) -> None:
         demos = await container.catalog().list_demos()
         _print_banner(settings, demos)
 
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal with the handler that was there
+    # before it started. With Python's default that kills the process before `database_url` can stop the
+    # embedded Postgres; this handler turns it into SystemExit, so the cleanup runs.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with database_url(settings) as dsn:
         try:
             container = build_container(settings)
@@ -102,6 +107,10 @@ def serve(settings: Settings, seed: bool) -> None:
             proxy_headers=True,
             access_log=False,  # ours (access_log.py) leaves query strings, which carry secrets, out
         )
+
+
+def _exit_on_sigterm(signum: int, _: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 @main.command()

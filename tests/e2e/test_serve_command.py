@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -58,7 +59,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         log_file.close()
 
 
-def _wait_ready(base: str, process: subprocess.Popen[str], started: float) -> float:
+def _wait_ready(base: str, process: subprocess.Popen[Any], started: float) -> float:
     while time.monotonic() - started < READY_WITHIN_S:
         if process.poll() is not None:
             raise AssertionError(f"serve exited with {process.returncode}")
@@ -148,3 +149,26 @@ def test_secrets_never_reach_the_log(served: tuple[str, dict[str, str], float]) 
     text = log.read_text()
     assert '"POST /api/tavus-webhook" 200' in text and '"POST /api/tavus-webhook" 401' in text
     assert SECRET not in text and "token=" not in text and "sig=" not in text
+
+
+def test_sigterm_stops_the_embedded_postgres_too(tmp_path: Path) -> None:
+    """A stopped `make run` must not leave its database server behind."""
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "DATA_DIR": str(tmp_path), "TAVUS_WEBHOOK_SECRET": SECRET}
+    env.pop("DATABASE_URL", None)
+    with (tmp_path / "serve.log").open("w") as log_file:
+        process = subprocess.Popen(
+            [str(BIN / "demo-relay"), "serve"], env=env, stdout=log_file, stderr=log_file
+        )
+        try:
+            _wait_ready(f"http://127.0.0.1:{port}", process, time.monotonic())
+            postmaster = tmp_path / "pg" / "postmaster.pid"
+            assert postmaster.exists()
+        finally:
+            process.terminate()
+            code = process.wait(30)
+    assert code == 128 + 15
+    deadline = time.monotonic() + 10
+    while postmaster.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not postmaster.exists(), "the embedded Postgres is still running"
