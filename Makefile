@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+FE     := frontend
+FE_DEPS  := $(FE)/node_modules/.installed
+FE_BUILD := $(FE)/dist/index.html
+FE_SRC   := $(shell find $(FE)/src $(FE)/index.html $(FE)/vite.config.ts $(FE)/tsconfig.json -type f 2>/dev/null)
 
-.PHONY: run test install lint unit bench clean
+.PHONY: run test install lint test-python test-frontend chromium bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,25 +16,43 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+$(FE_DEPS): $(FE)/package.json $(FE)/package-lock.json
+	npm --prefix $(FE) ci --no-audit --no-fund --loglevel=error
+	@touch $(FE_DEPS)
 
-## Start everything: embedded Postgres (unless DATABASE_URL), migrations, sample demo, HTTP + WebSocket.
+$(FE_BUILD): $(FE_DEPS) $(FE_SRC)
+	npm --prefix $(FE) run build --silent
+
+install: $(STAMP) $(FE_BUILD)
+
+## Start everything: embedded Postgres (unless DATABASE_URL), migrations, sample demo, page, HTTP + WebSocket.
 run: install
 	$(BIN)/demo-relay serve
 
-## Every check: lint, format, types, layer contracts, then all tests (unit, integration, e2e).
-test: install lint
-	$(BIN)/pytest
+## Every check: lint, format, types, layer contracts, all Python tests, the page's lint/unit/browser tests.
+test: install lint test-python test-frontend
 
-lint: install
+lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	@mkdir -p build/mypy && ln -sfn ../../src build/mypy/demo_relay  # mypy can't follow the editable src→demo_relay map
 	$(BIN)/mypy -p demo_relay
 	$(BIN)/lint-imports
 
-bench: install
+test-python: $(STAMP) $(FE_BUILD)
+	$(BIN)/pytest
+
+test-frontend: $(FE_BUILD) chromium
+	npm --prefix $(FE) run lint --silent
+	npm --prefix $(FE) test --silent
+	DEMO_RELAY_BIN=$(CURDIR)/$(BIN)/demo-relay FRONTEND_DIST=$(CURDIR)/$(FE)/dist npm --prefix $(FE) run e2e --silent
+
+## Debian's Chromium for the browser tests (playwright-core drives it; nothing is downloaded by npm).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+bench: $(STAMP)
 	$(BIN)/python -m bench.webhook_throughput
 
 clean:
-	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache build $(FE)/node_modules $(FE)/dist

@@ -1,0 +1,43 @@
+// Wire shapes of the demo-relay HTTP API (DESIGN §4). Names stay snake_case like the wire.
+
+export interface VideoSummary {
+  id: string;
+  title: string;
+  duration_s: number | null;
+}
+
+export interface Demo {
+  id: string;
+  name: string;
+  videos: VideoSummary[];
+}
+
+export interface WebSocketAccess {
+  url: string;
+  token: string;
+  /** RFC 3339; the token is reusable for reconnects until then. */
+  expires_at: string | null;
+}
+
+export interface SupabaseAccess {
+  url: string;
+  anon_key: string;
+  private: boolean;
+}
+
+export type TransportName = 'websocket' | 'supabase';
+
+export interface Session {
+  channel: string;
+  transport: TransportName;
+  demo_id: string;
+  conversation_id: string;
+  websocket: WebSocketAccess | null;
+  supabase: SupabaseAccess | null;
+}
+
+/** What the page knows about the Tavus conversation it accompanies. */
+export interface ConversationRef {
+  conversation_id: string;
+  conversation_url: string | null;
+}

@@ -1,0 +1,132 @@
+import { describe, expect, it, vi } from 'vitest';
+
+import { sampleVideo } from '../test/fakes';
+import { supabaseJoin, supabaseTransport, type JoinRequest, type RealtimeJoin } from './supabaseTransport';
+import type { ConnectionState } from './transport';
+
+const ACCESS = { url: 'https://project.supabase.test', anon_key: 'anon-key', private: false };
+
+// The real supabase-js chain, recorded: createClient(url, key).channel(topic, {config}).on(…).on(…).subscribe(cb)
+const recorded = vi.hoisted(() => ({
+  createClient: [] as unknown[][],
+  channel: [] as unknown[][],
+  on: [] as { type: string; filter: { event: string }; callback: (message: unknown) => void }[],
+  subscribe: [] as ((status: string) => void)[],
+  removed: 0,
+}));
+
+vi.mock('@supabase/supabase-js', () => {
+  const channel = {
+    on(type: string, filter: { event: string }, callback: (message: unknown) => void) {
+      recorded.on.push({ type, filter, callback });
+      return channel;
+    },
+    subscribe(callback: (status: string) => void) {
+      recorded.subscribe.push(callback);
+      return channel;
+    },
+  };
+  return {
+    createClient: (...args: unknown[]) => {
+      recorded.createClient.push(args);
+      return {
+        channel: (...channelArgs: unknown[]) => {
+          recorded.channel.push(channelArgs);
+          return channel;
+        },
+        removeChannel: () => {
+          recorded.removed += 1;
+          return Promise.resolve('ok');
+        },
+      };
+    },
+  };
+});
+
+function fakeJoin() {
+  let request: JoinRequest | undefined;
+  const leave = vi.fn();
+  const join = vi.fn<RealtimeJoin>((r) => {
+    request = r;
+    return Promise.resolve(leave);
+  });
+  const current = () => {
+    if (request === undefined) throw new Error('not joined');
+    return request;
+  };
+  return { join, leave, current };
+}
+
+describe('supabaseTransport', () => {
+  it('maps channel statuses to connection states', async () => {
+    const { join, current } = fakeJoin();
+    const states: ConnectionState[] = [];
+    supabaseTransport(ACCESS, 'demo-d1', join).subscribe({ onEvent: vi.fn(), onStateChange: (s) => states.push(s) });
+    await Promise.resolve();
+    for (const status of ['SUBSCRIBED', 'CHANNEL_ERROR', 'SUBSCRIBED', 'TIMED_OUT', 'SOMETHING_NEW', 'CLOSED']) {
+      current().onStatus(status);
+    }
+    expect(states).toEqual(['connecting', 'connected', 'reconnecting', 'connected', 'reconnecting', 'disconnected']);
+  });
+
+  it('decodes broadcasts from `.payload`, with the message id when Realtime gives one', async () => {
+    const { join, current } = fakeJoin();
+    const onEvent = vi.fn();
+    supabaseTransport(ACCESS, 'demo-d1', join).subscribe({ onEvent, onStateChange: vi.fn() });
+    await Promise.resolve();
+    current().onMessage('play_video', { payload: sampleVideo(), meta: { id: 'm1' } });
+    current().onMessage('play_video', { payload: { title: 'no url' } });
+    current().onMessage('session_ended', { payload: { conversation_id: 'c1', reason: 'bye' } });
+    expect(onEvent.mock.calls.map(([event]: unknown[]) => event)).toEqual([
+      { kind: 'play_video', id: 'm1', payload: sampleVideo() },
+      { kind: 'session_ended', id: null, payload: { conversation_id: 'c1', reason: 'bye' } },
+    ]);
+  });
+
+  it('leaves the channel on unsubscribe, even when that comes before the join finished', async () => {
+    const { join, leave, current } = fakeJoin();
+    const onEvent = vi.fn();
+    const stop = supabaseTransport(ACCESS, 'demo-d1', join).subscribe({ onEvent, onStateChange: vi.fn() });
+    stop();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(leave).toHaveBeenCalledTimes(1);
+    current().onMessage('play_video', { payload: sampleVideo() });
+    expect(onEvent).not.toHaveBeenCalled();
+  });
+
+  it('reports disconnected when supabase-js cannot be loaded', async () => {
+    const states: ConnectionState[] = [];
+    const join: RealtimeJoin = () => Promise.reject(new Error('chunk failed'));
+    supabaseTransport(ACCESS, 'demo-d1', join).subscribe({ onEvent: vi.fn(), onStateChange: (s) => states.push(s) });
+    await vi.waitFor(() => {
+      expect(states).toEqual(['connecting', 'disconnected']);
+    });
+  });
+});
+
+describe('supabaseJoin (supabase-js)', () => {
+  it('joins channel demo-<id> with the privacy flag and listens to both broadcast events', async () => {
+    const messages: [string, unknown][] = [];
+    const statuses: string[] = [];
+    const leave = await supabaseJoin({
+      access: { ...ACCESS, private: true },
+      topic: 'demo-d1',
+      events: ['play_video', 'session_ended'],
+      onMessage: (event, message) => messages.push([event, message]),
+      onStatus: (status) => statuses.push(status),
+    });
+    expect(recorded.createClient[0]?.slice(0, 2)).toEqual([ACCESS.url, ACCESS.anon_key]);
+    expect(recorded.channel[0]).toEqual(['demo-d1', { config: { private: true } }]);
+    expect(recorded.on.map(({ type, filter }) => [type, filter.event])).toEqual([
+      ['broadcast', 'play_video'],
+      ['broadcast', 'session_ended'],
+    ]);
+    recorded.on[0]?.callback({ type: 'broadcast', event: 'play_video', payload: { url: 'u' } });
+    recorded.subscribe[0]?.('SUBSCRIBED');
+    expect(messages).toEqual([['play_video', { type: 'broadcast', event: 'play_video', payload: { url: 'u' } }]]);
+    expect(statuses).toEqual(['SUBSCRIBED']);
+    leave();
+    expect(recorded.removed).toBe(1);
+  });
+});

@@ -1,0 +1,129 @@
+// Supabase Realtime as the channel transport (DESIGN §6): the server broadcasts on topic "demo-<id>",
+// the page joins that channel with supabase-js. supabase-js keeps the socket up and rejoins by itself;
+// this transport maps its statuses onto ours and decodes the broadcasts.
+//
+// supabase-js is loaded on demand (a separate chunk): pages on the WebSocket hub never download it.
+
+import type { SupabaseClient } from '@supabase/supabase-js';
+
+import type { SupabaseAccess } from '../api/types';
+import { toChannelEvent } from './events';
+import type { ChannelHandlers, ConnectionState, Transport } from './transport';
+
+/** What supabase-js hands a broadcast callback: the sender's payload under `.payload`. */
+export interface BroadcastMessage {
+  event?: string;
+  payload?: unknown;
+  meta?: { id?: string };
+}
+
+export interface JoinRequest {
+  access: SupabaseAccess;
+  topic: string;
+  events: readonly string[];
+  onMessage: (event: string, message: BroadcastMessage) => void;
+  /** supabase-js's channel statuses: SUBSCRIBED, TIMED_OUT, CLOSED, CHANNEL_ERROR. */
+  onStatus: (status: string) => void;
+}
+
+/** Joins a Realtime channel; resolves to a function that leaves it. The seam tests replace. */
+export type RealtimeJoin = (request: JoinRequest) => Promise<() => void>;
+
+export const CHANNEL_EVENTS = ['play_video', 'session_ended'] as const;
+
+export function stateForStatus(status: string): ConnectionState | null {
+  switch (status) {
+    case 'SUBSCRIBED':
+      return 'connected';
+    case 'CHANNEL_ERROR':
+    case 'TIMED_OUT':
+      return 'reconnecting'; // supabase-js retries the join with its own backoff
+    case 'CLOSED':
+      return 'disconnected';
+    default:
+      return null;
+  }
+}
+
+// One client per project and key: each createClient starts its own auth client, and several in one page
+// make supabase-js warn. Leaving a channel is asynchronous; joining the same topic again before it has
+// finished would get the old, closing channel back, so a join waits for the previous leave of its topic.
+const clients = new Map<string, SupabaseClient>();
+const leaving = new Map<string, Promise<unknown>>();
+
+async function clientFor(access: SupabaseAccess): Promise<SupabaseClient> {
+  const key = `${access.url}\n${access.anon_key}`;
+  const cached = clients.get(key);
+  if (cached) return cached;
+  const { createClient } = await import('@supabase/supabase-js');
+  const client = createClient(access.url, access.anon_key, {
+    // The page has no Supabase user: no session to keep, refresh or read from the URL.
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+  });
+  clients.set(key, client);
+  return client;
+}
+
+export const supabaseJoin: RealtimeJoin = async ({ access, topic, events, onMessage, onStatus }) => {
+  const client = await clientFor(access);
+  await leaving.get(topic)?.catch(() => undefined);
+  let channel = client.channel(topic, { config: { private: access.private } });
+  for (const event of events) {
+    channel = channel.on('broadcast', { event }, (message) => {
+      onMessage(event, message);
+    });
+  }
+  channel.subscribe((status) => {
+    onStatus(status);
+  });
+  return () => {
+    const removal = client.removeChannel(channel);
+    leaving.set(topic, removal);
+    void removal.finally(() => {
+      if (leaving.get(topic) === removal) leaving.delete(topic);
+    });
+  };
+};
+
+export function supabaseTransport(
+  access: SupabaseAccess,
+  topic: string,
+  join: RealtimeJoin = supabaseJoin,
+): Transport {
+  function subscribe(handlers: ChannelHandlers): () => void {
+    let stopped = false;
+    let leave: (() => void) | null = null;
+
+    handlers.onStateChange('connecting');
+    join({
+      access,
+      topic,
+      events: CHANNEL_EVENTS,
+      onMessage: (event, message) => {
+        if (stopped) return;
+        const decoded = toChannelEvent(event, message.payload, message.meta?.id);
+        if (decoded !== null) handlers.onEvent(decoded);
+      },
+      onStatus: (status) => {
+        const state = stateForStatus(status);
+        if (!stopped && state !== null) handlers.onStateChange(state);
+      },
+    }).then(
+      (leaveChannel) => {
+        if (stopped) leaveChannel();
+        else leave = leaveChannel;
+      },
+      () => {
+        if (!stopped) handlers.onStateChange('disconnected'); // the library failed to load
+      },
+    );
+
+    return () => {
+      stopped = true;
+      leave?.();
+      leave = null;
+    };
+  }
+
+  return { name: 'supabase', subscribe };
+}

@@ -1,0 +1,39 @@
+// `/demos/<demo_id>`: follows one Tavus conversation of a demo (DESIGN §8). The conversation comes from
+// `?conversation_id=` (and optionally `?conversation_url=`), else a small form asks for it.
+
+import { frameableUrl } from '../api/guards';
+import type { ConversationRef } from '../api/types';
+import { AppHeader } from '../components/AppHeader';
+import { ConversationForm } from '../conversation/ConversationForm';
+import { navigate } from '../router';
+import { DemoStage } from './DemoStage';
+
+export function conversationFromQuery(search: string): ConversationRef | null {
+  const params = new URLSearchParams(search);
+  const conversationId = params.get('conversation_id')?.trim() ?? '';
+  if (conversationId === '') return null;
+  return { conversation_id: conversationId, conversation_url: frameableUrl(params.get('conversation_url')) };
+}
+
+export function DemoConfigurationPage({ demoId, search }: { demoId: string; search: string }) {
+  const conversation = conversationFromQuery(search);
+
+  if (conversation === null) {
+    const start = (chosen: ConversationRef) => {
+      // Into the address, so a reload (or a shared link) follows the same conversation.
+      const params = new URLSearchParams({ conversation_id: chosen.conversation_id });
+      if (chosen.conversation_url !== null) params.set('conversation_url', chosen.conversation_url);
+      navigate(`${window.location.pathname}?${params.toString()}`, { replace: true });
+    };
+    return (
+      <div className="app">
+        <AppHeader title="Start a demo session" />
+        <main className="page page--narrow">
+          <ConversationForm onSubmit={start} />
+        </main>
+      </div>
+    );
+  }
+  // Keyed: another conversation is a new session, new channel filter, fresh layout.
+  return <DemoStage key={`${demoId}\n${conversation.conversation_id}`} demoId={demoId} conversation={conversation} />;
+}

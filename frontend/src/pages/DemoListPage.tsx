@@ -1,0 +1,77 @@
+// `/`: the demos on this server, each a card leading to its DemoConfigurationPage.
+
+import { useEffect, useState } from 'react';
+
+import { fetchDemos } from '../api/client';
+import { AppHeader } from '../components/AppHeader';
+import { PlayIcon } from '../components/Icons';
+import { useAsync } from '../hooks/useAsync';
+import { Link } from '../router';
+
+export function DemoListPage() {
+  const [attempt, setAttempt] = useState(0);
+  const demos = useAsync((signal) => fetchDemos(signal), 'demos', attempt);
+
+  useEffect(() => {
+    document.title = 'Demos · demo-relay';
+  }, []);
+
+  return (
+    <div className="app">
+      <AppHeader title="Demos" />
+      <main className="page">
+        <p className="lede">
+          Pick a demo to open its page next to a Tavus conversation. When the agent calls <code>play_video</code>,
+          the video plays in picture-in-picture.
+        </p>
+        {demos.status === 'loading' && (
+          <p className="muted" role="status">
+            Loading demos…
+          </p>
+        )}
+        {demos.status === 'error' && (
+          <div className="banner" role="alert">
+            <span>The demos could not be loaded.</span>
+            <button
+              type="button"
+              className="button button--small"
+              onClick={() => {
+                setAttempt((n) => n + 1);
+              }}
+            >
+              Try again
+            </button>
+          </div>
+        )}
+        {demos.status === 'ready' && demos.value.length === 0 && (
+          <div className="card empty-state">
+            <h2>No demos yet</h2>
+            <p className="muted">
+              <code>demo-relay seed</code> adds a sample demo.
+            </p>
+          </div>
+        )}
+        {demos.status === 'ready' && demos.value.length > 0 && (
+          <ul className="demo-grid">
+            {demos.value.map((demo) => (
+              <li key={demo.id}>
+                <Link href={`/demos/${encodeURIComponent(demo.id)}`} className="card demo-card">
+                  <span className="demo-card__icon" aria-hidden="true">
+                    <PlayIcon size={20} />
+                  </span>
+                  <span className="demo-card__name">{demo.name}</span>
+                  <span className="demo-card__meta">
+                    {demo.videos.length === 1 ? '1 video' : `${demo.videos.length} videos`}
+                  </span>
+                  {demo.videos.length > 0 && (
+                    <span className="demo-card__videos">{demo.videos.map((video) => video.title).join(' · ')}</span>
+                  )}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        )}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,144 @@
+// The live part of DemoConfigurationPage: session → channel → layout. Events from the channel drive the
+// layout reducer; the conversation and the player render from its state.
+
+import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
+
+import { ApiError, createSession, fetchDemo } from '../api/client';
+import type { ConversationRef } from '../api/types';
+import { createEventFilter } from '../channel/eventFilter';
+import type { ChannelEvent } from '../channel/events';
+import { AppHeader } from '../components/AppHeader';
+import { ConnectionBadge } from '../components/ConnectionBadge';
+import { DemoPanel } from '../components/DemoPanel';
+import { ConversationView } from '../conversation/ConversationView';
+import { useAsync } from '../hooks/useAsync';
+import { useChannel } from '../hooks/useChannel';
+import {
+  conversationMinimized,
+  initialLayout,
+  layoutReducer,
+  type LayoutAction,
+  type LayoutState,
+} from '../layout/layoutReducer';
+import { VideoPlayer } from '../player/VideoPlayer';
+import { Link } from '../router';
+
+const TRANSPORT_LABELS = { websocket: 'WebSocket', supabase: 'Supabase' } as const;
+
+function announcement(layout: LayoutState): string {
+  if (layout.phase === 'playing') return `Now playing: ${layout.video.title}`;
+  switch (layout.lastEnd) {
+    case 'ended':
+      return 'The video has ended.';
+    case 'closed':
+      return 'Video closed.';
+    case 'session_ended':
+      return 'The conversation has ended.';
+    case null:
+      return '';
+  }
+}
+
+export function DemoStage({ demoId, conversation }: { demoId: string; conversation: ConversationRef }) {
+  const sessionKey = `${demoId}\n${conversation.conversation_id}`;
+  const [attempt, setAttempt] = useState(0);
+  const session = useAsync((signal) => createSession(demoId, conversation, signal), sessionKey, attempt);
+  const demo = useAsync((signal) => fetchDemo(demoId, signal), demoId);
+  const [layout, dispatch] = useReducer(layoutReducer, initialLayout);
+  const conversationRef = useRef<HTMLElement>(null);
+  const [accepts] = useState(() => createEventFilter(conversation.conversation_id));
+
+  const onEvent = (event: ChannelEvent) => {
+    if (!accepts(event)) return;
+    if (event.kind === 'play_video') dispatch({ type: 'play', video: event.payload });
+    else dispatch({ type: 'session_ended' });
+  };
+  const renew = async () => {
+    const fresh = await createSession(demoId, conversation);
+    if (fresh.websocket === null) throw new Error('the new session has no WebSocket access');
+    return fresh.websocket;
+  };
+  const current = session.status === 'ready' ? session.value : null;
+  const channelState = useChannel(current, renew, onEvent);
+  const connection = session.status === 'loading' ? 'connecting' : channelState;
+
+  const act = useCallback((action: LayoutAction) => {
+    // A closed player hands keyboard focus to the conversation instead of dropping it on <body>.
+    if (action.type === 'closed') conversationRef.current?.focus({ preventScroll: true });
+    dispatch(action);
+  }, []);
+
+  const demoName = demo.status === 'ready' ? demo.value.name : null;
+  useEffect(() => {
+    document.title = demoName === null ? 'Demo · demo-relay' : `${demoName} · demo-relay`;
+  }, [demoName]);
+
+  if (session.status === 'error' && session.error instanceof ApiError && session.error.status === 404) {
+    return (
+      <div className="app">
+        <AppHeader title="Demo not found" />
+        <main className="page page--narrow">
+          <div className="card empty-state">
+            <h2>There is no demo with this id</h2>
+            <p className="muted">
+              <code>{demoId}</code> is not a demo on this server.
+            </p>
+            <Link href="/" className="button button--primary">
+              See all demos
+            </Link>
+          </div>
+        </main>
+      </div>
+    );
+  }
+
+  const minimized = conversationMinimized(layout);
+  const sessionEnded = layout.phase === 'idle' && layout.sessionEnded;
+
+  return (
+    <div className={`app app--stage${minimized ? ' is-playing' : ''}`}>
+      <AppHeader title={demoName ?? 'Demo'}>
+        <ConnectionBadge state={connection} via={current === null ? null : TRANSPORT_LABELS[current.transport]} />
+      </AppHeader>
+      <main className="stage">
+        {session.status === 'error' && (
+          <div className="banner" role="alert">
+            <span>Could not start the session.</span>
+            <button
+              type="button"
+              className="button button--small"
+              onClick={() => {
+                setAttempt((n) => n + 1);
+              }}
+            >
+              Try again
+            </button>
+          </div>
+        )}
+        <DemoPanel
+          demo={demo}
+          session={current}
+          conversationId={conversation.conversation_id}
+          playingVideoId={layout.phase === 'playing' ? layout.video.video_id : null}
+          sessionEnded={sessionEnded}
+        />
+        {minimized && <div className="scrim" aria-hidden="true" />}
+        {layout.phase === 'playing' && (
+          <div className={`player-area${layout.pip === 'active' ? ' player-area--pip' : ''}`}>
+            <VideoPlayer video={layout.video} pip={layout.pip} album={demoName} dispatch={act} />
+          </div>
+        )}
+        <ConversationView
+          ref={conversationRef}
+          conversationId={conversation.conversation_id}
+          conversationUrl={conversation.conversation_url}
+          minimized={minimized}
+          ended={sessionEnded}
+        />
+        <p className="visually-hidden" aria-live="polite">
+          {announcement(layout)}
+        </p>
+      </main>
+    </div>
+  );
+}
