@@ -12,6 +12,7 @@ from dependency_injector import containers, providers
 
 from .adapters.clock import SystemClock
 from .adapters.notifiers.routing import RoutingNotifier, TransportTable
+from .adapters.notifiers.supabase_realtime import SupabaseRealtimeNotifier
 from .adapters.notifiers.websocket_hub import HubNotifier, WebSocketHub
 from .adapters.postgres.catalog import AsyncpgDemoCatalog
 from .adapters.postgres.conversations import AsyncpgConversationDirectory
@@ -19,7 +20,10 @@ from .adapters.postgres.database import Database
 from .adapters.postgres.ledger import AsyncpgDeliveryLedger
 from .adapters.signatures import verifiers_for
 from .adapters.storage.local import LocalMediaStorage
+from .adapters.storage.supabase import SupabaseVideoStorage
+from .adapters.supabase_connection import SupabaseConnection
 from .adapters.tokens.jwt_tokens import JwtChannelTokens
+from .adapters.tokens.realtime_tokens import SupabaseRealtimeTokens
 from .config import Settings
 from .domain.errors import ConfigurationError
 from .domain.models import Transport
@@ -28,10 +32,7 @@ from .domain.use_cases.sessions import StartSession
 
 
 def _not_available(what: str) -> NoReturn:
-    raise ConfigurationError(
-        f"{what} is not available in this build yet (Supabase adapters are the next milestone); "
-        "use the local/websocket defaults"
-    )
+    raise ConfigurationError(f"{what} is not available in this build; use HUB_BACKEND=memory")
 
 
 class Container(containers.DeclarativeContainer):
@@ -50,6 +51,13 @@ class Container(containers.DeclarativeContainer):
     conversations = providers.Singleton(AsyncpgConversationDirectory, pool=pool)
     ledger = providers.Singleton(AsyncpgDeliveryLedger, pool=pool)
 
+    # --- Supabase: one connection (httpx pool), created on first use, closed in the lifespan -------
+    supabase = providers.Singleton(
+        SupabaseConnection,
+        url=providers.Callable(lambda s: s.supabase_url, settings),
+        service_key=providers.Callable(lambda s: s.supabase_service_role_key, settings),
+    )
+
     # --- where video URLs come from (STORAGE) ----------------------------------------------------
     media_storage = providers.Singleton(
         LocalMediaStorage,
@@ -59,11 +67,19 @@ class Container(containers.DeclarativeContainer):
         ttl_s=providers.Callable(lambda s: s.signed_url_ttl_s, settings),
         clock=clock,
     )
-    video_urls = providers.Selector(
-        providers.Callable(lambda s: s.storage, settings),
-        local=media_storage,
-        supabase=providers.Callable(_not_available, "STORAGE=supabase"),
+    supabase_storage = providers.Singleton(
+        SupabaseVideoStorage,
+        storage=providers.Callable(lambda c: c.storage, supabase),
+        bucket=providers.Callable(lambda s: s.storage_bucket, settings),
+        url_mode=providers.Callable(lambda s: s.storage_url_mode, settings),
+        ttl_s=providers.Callable(lambda s: s.signed_url_ttl_s, settings),
+        clock=clock,
     )
+    # The same adapter gives URLs (VideoUrls) and takes files (VideoStore).
+    video_urls = providers.Selector(
+        providers.Callable(lambda s: s.storage, settings), local=media_storage, supabase=supabase_storage
+    )
+    video_store = video_urls
 
     # --- how events reach browsers (NOTIFIER, NOTIFIER_SESSIONS) --------------------------------
     hub = providers.Singleton(
@@ -76,8 +92,30 @@ class Container(containers.DeclarativeContainer):
         default=providers.Callable(lambda s: s.notifier, settings),
         overrides=providers.Callable(lambda s: s.notifier_sessions, settings),
     )
-    channel_notifiers = providers.Dict({Transport.WEBSOCKET: providers.Singleton(HubNotifier, hub)})
+    realtime_notifier = providers.Singleton(
+        SupabaseRealtimeNotifier,
+        http=providers.Callable(lambda c: c.http, supabase),
+        supabase_url=providers.Callable(lambda s: s.supabase_url, settings),
+        service_key=providers.Callable(lambda s: s.supabase_service_role_key, settings),
+        private=providers.Callable(lambda s: s.realtime_private, settings),
+    )
+    # Only the transports the settings select are built (the Supabase one needs its credentials).
+    channel_notifiers = providers.Callable(
+        lambda s, hub_notifier, realtime: {
+            Transport.WEBSOCKET: hub_notifier,
+            **({Transport.SUPABASE: realtime()} if s.uses_supabase_realtime else {}),
+        },
+        settings,
+        providers.Singleton(HubNotifier, hub),
+        realtime_notifier.provider,
+    )
     notifier = providers.Singleton(RoutingNotifier, table=transport_table, notifiers=channel_notifiers)
+    realtime_tokens = providers.Singleton(
+        SupabaseRealtimeTokens,
+        jwt_secret=providers.Callable(lambda s: s.supabase_jwt_secret or "", settings),
+        ttl_s=providers.Callable(lambda s: s.session_token_ttl_s, settings),
+        clock=clock,
+    )
 
     tokens = providers.Singleton(
         JwtChannelTokens,
@@ -105,6 +143,17 @@ class Container(containers.DeclarativeContainer):
     start_session = providers.Singleton(
         StartSession, catalog=catalog, conversations=conversations, tokens=tokens, transports=transport_table
     )
+
+
+def uses_supabase(settings: Settings) -> bool:
+    return settings.storage == "supabase" or settings.uses_supabase_realtime
+
+
+async def close_resources(container: Container) -> None:
+    """Closes what the container opened besides the database (the lifespan calls it on shutdown)."""
+    container.hub().close()
+    if uses_supabase(container.settings()):
+        await container.supabase().aclose()
 
 
 def build_container(settings: Settings, **overrides: Any) -> Container:

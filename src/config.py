@@ -36,6 +36,8 @@ class Settings:
     supabase_url: str | None = None
     supabase_service_role_key: str | None = None
     supabase_anon_key: str | None = None
+    # Signs the short-lived Realtime tokens pages need for private channels (the project's JWT secret).
+    supabase_jwt_secret: str | None = None
     storage_bucket: str = "demo-videos"
     storage_url_mode: str = "signed"
     signed_url_ttl_s: int = 3600
@@ -72,6 +74,14 @@ class Settings:
         return (f"{parts.scheme}://{parts.netloc}",)
 
     @property
+    def transports_in_use(self) -> set[Transport]:
+        return {self.notifier, *self.notifier_sessions.values()}
+
+    @property
+    def uses_supabase_realtime(self) -> bool:
+        return bool(self.transports_in_use & {Transport.SUPABASE, Transport.BOTH})
+
+    @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
 
@@ -94,9 +104,9 @@ def load_settings(environ: Mapping[str, str] | None = None, toml_path: Path | No
 _KEYS = {
     "host", "port", "public_base_url", "database_url", "data_dir", "tavus_webhook_secret",
     "webhook_allow_url_token", "webhook_tolerance_s", "storage", "supabase_url", "supabase_service_role_key",
-    "supabase_anon_key", "storage_bucket", "storage_url_mode", "signed_url_ttl_s", "notifier",
-    "notifier_sessions", "realtime_private", "hub_backend", "allowed_origins", "max_webhook_bytes",
-    "title_match_threshold", "app_secret", "session_token_ttl_s", "log_level",
+    "supabase_anon_key", "supabase_jwt_secret", "storage_bucket", "storage_url_mode", "signed_url_ttl_s",
+    "notifier", "notifier_sessions", "realtime_private", "hub_backend", "allowed_origins",
+    "max_webhook_bytes", "title_match_threshold", "app_secret", "session_token_ttl_s", "log_level",
 }  # fmt: skip
 
 
@@ -133,6 +143,7 @@ def _build(values: Mapping[str, Any]) -> Settings:
         supabase_url=supabase_url,
         supabase_service_role_key=get("supabase_service_role_key"),
         supabase_anon_key=get("supabase_anon_key"),
+        supabase_jwt_secret=get("supabase_jwt_secret"),
         storage_bucket=str(get("storage_bucket", "demo-videos")),
         storage_url_mode=str(get("storage_url_mode", "signed")).lower(),
         signed_url_ttl_s=_int(get("signed_url_ttl_s", 3600), "SIGNED_URL_TTL_S"),
@@ -158,6 +169,7 @@ def _finish(settings: Settings) -> Settings:
         raise ConfigurationError("STORAGE_URL_MODE must be 'signed' or 'public'")
     if settings.hub_backend != "memory":
         raise ConfigurationError(f"HUB_BACKEND={settings.hub_backend!r} is not available yet; use 'memory'")
+    _check_supabase(settings)
     if not 0.0 < settings.title_match_threshold <= 1.0:
         raise ConfigurationError("TITLE_MATCH_THRESHOLD must be in (0, 1]")
     if settings.max_webhook_bytes < 1024:
@@ -172,6 +184,34 @@ def _finish(settings: Settings) -> Settings:
         webhook_secrets = (dev_secret(settings.data_dir, "tavus_webhook_secret"),)
     app_secret = settings.app_secret or dev_secret(settings.data_dir, "app_secret")
     return replace(settings, webhook_secrets=webhook_secrets, app_secret=app_secret)
+
+
+def _check_supabase(settings: Settings) -> None:
+    """Supabase needs its URL and service key server-side, and the anon key for the browser; say which
+    variable is missing at start rather than failing on the first webhook."""
+    needs: list[tuple[str, str | None]] = []
+    if settings.storage == "supabase":
+        needs += [
+            ("SUPABASE_URL", settings.supabase_url),
+            ("SUPABASE_SERVICE_ROLE_KEY", settings.supabase_service_role_key),
+        ]
+    if settings.uses_supabase_realtime:
+        needs += [
+            ("SUPABASE_URL", settings.supabase_url),
+            ("SUPABASE_SERVICE_ROLE_KEY", settings.supabase_service_role_key),
+            ("SUPABASE_ANON_KEY", settings.supabase_anon_key),
+        ]
+        if settings.realtime_private:
+            needs.append(("SUPABASE_JWT_SECRET", settings.supabase_jwt_secret))
+    missing = sorted({name for name, value in needs if not value})
+    if missing:
+        why = "STORAGE=supabase" if settings.storage == "supabase" else "the supabase notifier"
+        raise ConfigurationError(f"{why} needs {', '.join(missing)}")
+    if settings.supabase_url and not settings.supabase_url.startswith(("https://", "http://")):
+        raise ConfigurationError("SUPABASE_URL must be an http(s) URL")
+    if settings.supabase_anon_key and settings.supabase_anon_key == settings.supabase_service_role_key:
+        # The anon key goes to every browser; the service key bypasses RLS. They must never be one.
+        raise ConfigurationError("SUPABASE_ANON_KEY must not be the service role key")
 
 
 def dev_secret(data_dir: Path, name: str) -> str:

@@ -9,6 +9,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from .models import ChannelEvent, Demo, DemoVideo, InboundRequest, TitleMatch, Transport, VideoUrl
@@ -93,6 +94,16 @@ class VideoUrls(Protocol):
     """A URL the browser can play. Raises VideoMissing / StorageUnavailable."""
 
     async def url_for(self, video: DemoVideo) -> VideoUrl: ...
+
+
+class VideoStore(Protocol):
+    """Where video files are kept (seeding and `add-video` put them there). Raises StorageUnavailable."""
+
+    async def prepare(self) -> None:
+        """Makes the store ready to take files (e.g. creates the bucket)."""
+        ...
+
+    async def put(self, source: Path, storage_path: str) -> None: ...
 
 
 class Notifier(Protocol):

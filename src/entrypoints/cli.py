@@ -20,7 +20,7 @@ from demo_relay.adapters.postgres.database import Database
 from demo_relay.adapters.postgres.embedded import EmbeddedPostgres
 from demo_relay.adapters.signatures import tavus_hmac
 from demo_relay.adapters.storage.mp4 import mp4_duration_s
-from demo_relay.bootstrap import Container, build_container
+from demo_relay.bootstrap import Container, build_container, close_resources
 from demo_relay.config import Settings, load_settings
 from demo_relay.domain.errors import DomainError
 from demo_relay.domain.models import Demo
@@ -66,6 +66,7 @@ async def opened(settings: Settings, dsn: str) -> AsyncIterator[Container]:
         await database.migrate()
         yield container
     finally:
+        await close_resources(container)
         await database.close()
 
 
@@ -81,7 +82,7 @@ def serve(settings: Settings, seed: bool) -> None:
 
     async def on_ready(container: Container) -> None:
         if seed:
-            await seed_if_empty(container.catalog(), container.media_storage())
+            await seed_if_empty(container.catalog(), container.video_store())
         demos = await container.catalog().list_demos()
         _print_banner(settings, demos)
 
@@ -139,7 +140,7 @@ def seed(settings: Settings, force: bool) -> None:
 
     async def run(dsn: str) -> Demo | None:
         async with opened(settings, dsn) as container:
-            catalog, storage = container.catalog(), container.media_storage()
+            catalog, storage = container.catalog(), container.video_store()
             return await (seed_sample_demo(catalog, storage) if force else seed_if_empty(catalog, storage))
 
     with database_url(settings) as dsn:
@@ -154,7 +155,7 @@ def seed(settings: Settings, force: bool) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_obj
 def add_video(settings: Settings, demo_id: str, title: str, duration: float | None, file: Path) -> None:
-    """Import FILE into local storage as a video of a demo."""
+    """Put FILE into the video store (local, or the Supabase bucket) as a video of a demo."""
 
     async def run(dsn: str) -> str:
         async with opened(settings, dsn) as container:
@@ -162,7 +163,7 @@ def add_video(settings: Settings, demo_id: str, title: str, duration: float | No
             if await catalog.get_demo(demo_id) is None:
                 raise click.ClickException(f"no demo {demo_id}")
             storage_path = f"{demo_id}/{uuid.uuid4().hex[:8]}-{file.name}"
-            container.media_storage().import_file(file, storage_path)
+            await container.video_store().put(file, storage_path)
             video = await catalog.add_video(demo_id, title, storage_path, duration or mp4_duration_s(file))
             return video.id
 

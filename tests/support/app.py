@@ -40,7 +40,7 @@ class SeededApp:
         self.demo: Demo | None = None
 
         async def seed(container: Container) -> None:
-            self.demo = await seed_sample_demo(container.catalog(), container.media_storage())
+            self.demo = await seed_sample_demo(container.catalog(), container.video_store())
 
         self.app: Litestar = create_app(self.container, dsn=database_url, on_ready=seed)
 

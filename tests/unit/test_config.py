@@ -10,6 +10,11 @@ from demo_relay.config import load_settings
 from demo_relay.domain.errors import ConfigurationError
 from demo_relay.domain.models import Transport
 
+SUPABASE = {
+    "SUPABASE_URL": "https://x.supabase.co",
+    "SUPABASE_SERVICE_ROLE_KEY": "service-key",
+    "SUPABASE_ANON_KEY": "anon-key",
+}
 A = "demo-11111111-1111-1111-1111-111111111111"
 B = "demo-22222222-2222-2222-2222-222222222222"
 
@@ -43,21 +48,48 @@ def test_a_real_database_requires_a_webhook_secret(tmp_path: Path) -> None:
 
 
 def test_notifier_sessions_env_form(tmp_path: Path) -> None:
-    settings = load(tmp_path, NOTIFIER="both", NOTIFIER_SESSIONS=f"{A}=supabase, {B}=websocket")
+    settings = load(tmp_path, NOTIFIER="both", NOTIFIER_SESSIONS=f"{A}=supabase, {B}=websocket", **SUPABASE)
     assert settings.notifier is Transport.BOTH  # type: ignore[attr-defined]
     assert settings.notifier_sessions == {A: Transport.SUPABASE, B: Transport.WEBSOCKET}  # type: ignore[attr-defined]
 
 
 def test_toml_form_and_env_overrides_toml(tmp_path: Path) -> None:
     toml = f'port = 9000\n[notifier]\ndefault = "websocket"\n[notifier.sessions]\n"{A}" = "both"\n'
-    settings = load(tmp_path, toml, PORT="9001")
+    settings = load(tmp_path, toml, PORT="9001", **SUPABASE)
     assert settings.port == 9001  # type: ignore[attr-defined]
     assert settings.notifier_sessions == {A: Transport.BOTH}  # type: ignore[attr-defined]
 
 
 def test_supabase_url_changes_the_defaults(tmp_path: Path) -> None:
-    settings = load(tmp_path, SUPABASE_URL="https://x.supabase.co")
+    settings = load(tmp_path, **SUPABASE)
     assert settings.storage == "supabase" and settings.notifier is Transport.SUPABASE  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({"STORAGE": "supabase"}, "SUPABASE_SERVICE_ROLE_KEY, SUPABASE_URL"),
+        (
+            {"NOTIFIER_SESSIONS": f"{A}=supabase"},
+            "SUPABASE_ANON_KEY, SUPABASE_SERVICE_ROLE_KEY, SUPABASE_URL",
+        ),
+        ({**SUPABASE, "SUPABASE_ANON_KEY": ""}, "SUPABASE_ANON_KEY"),
+        ({**SUPABASE, "REALTIME_PRIVATE": "true"}, "SUPABASE_JWT_SECRET"),
+    ],
+)
+def test_supabase_settings_name_what_is_missing(tmp_path: Path, env: dict[str, str], missing: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"needs {missing}$"):
+        load(tmp_path, **env)
+
+
+def test_the_anon_key_may_not_be_the_service_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="service role key"):
+        load(tmp_path, **{**SUPABASE, "SUPABASE_ANON_KEY": "service-key"})
+
+
+def test_websocket_only_needs_no_supabase_even_when_storage_is_local(tmp_path: Path) -> None:
+    settings = load(tmp_path, NOTIFIER_SESSIONS=f"{A}=websocket")
+    assert not settings.uses_supabase_realtime  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

@@ -34,13 +34,18 @@ async def test_default_and_overrides(notifiers: dict[Transport, FakeNotifier]) -
     assert [e.channel for e in notifiers[Transport.SUPABASE].events] == [B, C]
 
 
-async def test_both_fails_as_a_whole_when_one_transport_is_down(
+async def test_both_fails_as_a_whole_and_sends_nothing_when_supabase_is_down(
     notifiers: dict[Transport, FakeNotifier],
 ) -> None:
     notifiers[Transport.SUPABASE].down = True
     router = RoutingNotifier(TransportTable(Transport.BOTH, {}), notifiers)
     with pytest.raises(TransportUnavailable, match="supabase"):
         await router.publish(event(A))
+    # Nothing half-done: the hub's viewers did not get an event that the retry would send again.
+    assert notifiers[Transport.WEBSOCKET].events == []
+    notifiers[Transport.SUPABASE].down = False
+    assert await router.publish(event(A)) == ("supabase", "websocket")
+    assert len(notifiers[Transport.WEBSOCKET].events) == len(notifiers[Transport.SUPABASE].events) == 1
 
 
 def test_selecting_an_unconfigured_transport_is_refused_at_start() -> None:

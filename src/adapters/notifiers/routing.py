@@ -1,15 +1,15 @@
 """Per-session transport choice: NOTIFIER is the default, NOTIFIER_SESSIONS overrides it per channel.
 
-`both` publishes on every transport concurrently; the event counts as delivered only when all of them
-took it, otherwise TransportUnavailable (502) and the delivery stays retryable. The event id is stable
-across retries, so a browser that got it the first time can drop the repeat."""
+`both` publishes on Supabase Realtime first and then on the hub: the remote transport is the one that can
+fail, and when it does nothing has been sent anywhere (TransportUnavailable, 502, the delivery stays
+retryable), so a retry never shows hub viewers the same video twice. The hub only enqueues in memory, so
+going one after the other costs no latency. The event id is stable across retries either way."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 
-from demo_relay.domain.errors import ConfigurationError, TransportUnavailable
+from demo_relay.domain.errors import ConfigurationError
 from demo_relay.domain.models import ChannelEvent, Transport
 from demo_relay.domain.ports import Notifier
 
@@ -38,21 +38,13 @@ class RoutingNotifier:
         self._notifiers = dict(notifiers)
 
     async def publish(self, event: ChannelEvent) -> tuple[str, ...]:
-        targets = _expand(self._table.transport_for(event.channel))
-        if len(targets) == 1:
-            return await self._notifiers[targets[0]].publish(event)
-        results = await asyncio.gather(
-            *(self._notifiers[t].publish(event) for t in targets), return_exceptions=True
-        )
-        failures = [r for r in results if isinstance(r, BaseException)]
-        if failures:
-            raise TransportUnavailable(
-                "not every transport took the event: " + "; ".join(str(f) for f in failures)
-            )
-        return tuple(name for r in results if not isinstance(r, BaseException) for name in r)
+        delivered: list[str] = []
+        for target in _expand(self._table.transport_for(event.channel)):
+            delivered.extend(await self._notifiers[target].publish(event))
+        return tuple(delivered)
 
 
 def _expand(transport: Transport) -> tuple[Transport, ...]:
     if transport is Transport.BOTH:
-        return (Transport.WEBSOCKET, Transport.SUPABASE)
+        return (Transport.SUPABASE, Transport.WEBSOCKET)  # the one that can fail goes first
     return (transport,)

@@ -12,6 +12,7 @@ checked to stay under MEDIA_DIR, so `..` or a symlink pointing outside can never
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import mimetypes
@@ -121,6 +122,14 @@ class LocalMediaStorage:
         )
 
     # --- for seed / `add-video` ----------------------------------------------------------------------
+
+    # --- the VideoStore port (seeding, add-video) ----------------------------------------------------
+
+    async def prepare(self) -> None:
+        """Nothing to prepare: directories are created as files arrive."""
+
+    async def put(self, source: Path, storage_path: str) -> None:
+        await asyncio.to_thread(self.import_file, source, storage_path)
 
     def import_file(self, src: Path, storage_path: str) -> None:
         """Copies `src` into the store at `storage_path` (creating directories; replacing an existing file).

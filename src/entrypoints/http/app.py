@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from demo_relay.bootstrap import Container
+from demo_relay.bootstrap import Container, close_resources
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
@@ -48,7 +48,7 @@ def create_app(
                 await on_ready(container)
             yield
         finally:
-            container.hub().close()
+            await close_resources(container)
             await database.close()
 
     def provide(factory: Callable[[], Any]) -> Provide:
@@ -74,6 +74,8 @@ def create_app(
             "settings": provide(lambda: settings),
             "handle_webhook": provide(container.handle_webhook),
             "start_session": provide(container.start_session),
+            # The provider itself: built (and its secret checked) only for private channels.
+            "realtime_tokens": provide(lambda: container.realtime_tokens),
             "catalog": provide(container.catalog),
             "tokens": provide(container.tokens),
             "hub": provide(container.hub),

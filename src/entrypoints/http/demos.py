@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from demo_relay.adapters.tokens.realtime_tokens import SupabaseRealtimeTokens
 from demo_relay.config import Settings
 from demo_relay.domain.errors import UnknownDemo
 from demo_relay.domain.models import Demo, Transport
@@ -57,16 +60,22 @@ async def create_session(
     data: JSONBody[SessionIn],
     start_session: NamedDependency[StartSession],
     settings: NamedDependency[Settings],
+    realtime_tokens: NamedDependency[SkipValidation[Callable[[], SupabaseRealtimeTokens]]],
 ) -> SessionOut:
     session = await start_session.execute(demo_id, data.conversation_id.strip(), data.conversation_url)
     ws_base = settings.base_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
     supabase = None
-    if session.transport in (Transport.SUPABASE, Transport.BOTH) and settings.supabase_url:
+    if session.transport is Transport.SUPABASE and settings.supabase_url:
+        # The anon key, never the service key: this goes to the browser.
         supabase = SupabaseAccess(
             url=settings.supabase_url,
             anon_key=settings.supabase_anon_key or "",
             private=settings.realtime_private,
         )
+        if settings.realtime_private:
+            token, expires_at = realtime_tokens().issue(session.channel, session.conversation_id)
+            supabase.access_token = token
+            supabase.access_token_expires_at = expires_at.isoformat()
     return SessionOut(
         channel=session.channel,
         # `both` publishes on both; the page needs one, and the hub needs no extra credentials.

@@ -32,6 +32,9 @@ class SupabaseAccess(msgspec.Struct):
     url: str
     anon_key: str
     private: bool
+    # Private channels only: a short-lived Realtime JWT for `supabase.realtime.setAuth()`.
+    access_token: str | None = None
+    access_token_expires_at: str | None = None
 
 
 class SessionOut(msgspec.Struct):

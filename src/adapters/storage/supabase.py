@@ -1,0 +1,186 @@
+"""Supabase Storage (`STORAGE=supabase`): video URLs for objects in one bucket, through the `supabase`
+package's async Storage client (storage3), which speaks the REST shapes of DESIGN §6.
+
+- `signed` mode: `POST /object/sign/{bucket}/{path}` → an expiring URL. Signed URLs are cached and reused
+  until shortly before they expire, but never handed out when they would expire while the video plays
+  (its duration, 10 min when unknown, plus a safety margin). Concurrent requests for the same object share
+  one Storage call, so a burst of webhooks for one video costs one round trip.
+- `public` mode: the public object URL, built locally; the object's existence is checked with Storage's
+  `object/info` and remembered for a while, so a missing object still answers `video_missing`.
+
+Driver failures become domain errors here: a missing object (Storage answers 400 with statusCode "404")
+is `VideoMissing`; Storage unreachable, slow, 5xx or refusing our credentials is `StorageUnavailable`
+(502, the delivery stays retryable)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import mimetypes
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from demo_relay.domain.errors import StorageUnavailable, VideoMissing
+from demo_relay.domain.models import DemoVideo, VideoUrl
+from demo_relay.domain.ports import Clock
+from storage3 import AsyncStorageClient
+from storage3.exceptions import StorageApiError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# A cached URL is reused only while it stays valid for the whole video plus this margin (clock skew
+# between us, Storage and the browser; a viewer pausing for a moment).
+SAFETY_MARGIN_S = 60.0
+UNKNOWN_DURATION_S = 600.0
+# How long a positive existence check of a public object is trusted.
+EXISTS_TTL_S = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    url: str
+    expires_at: datetime | None
+    checked_at: datetime
+
+
+class SupabaseVideoStorage:
+    """The `VideoUrls` port on Supabase Storage, plus the uploads seeding needs."""
+
+    def __init__(
+        self,
+        storage: AsyncStorageClient,
+        bucket: str,
+        url_mode: str,
+        ttl_s: int,
+        clock: Clock,
+    ) -> None:
+        if url_mode not in ("signed", "public"):
+            raise ValueError(f"url_mode must be 'signed' or 'public', not {url_mode!r}")
+        if ttl_s <= 0:
+            raise ValueError("ttl_s must be positive")
+        self._storage = storage
+        self._bucket = bucket
+        self._mode = url_mode
+        self._ttl_s = ttl_s
+        self._clock = clock
+        self._cache: dict[str, _Cached] = {}
+        self._in_flight: dict[str, asyncio.Future[_Cached]] = {}
+
+    @property
+    def bucket(self) -> str:
+        return self._bucket
+
+    # --- the VideoUrls port -------------------------------------------------------------------------
+
+    async def url_for(self, video: DemoVideo) -> VideoUrl:
+        path = video.storage_path
+        needed_s = (
+            video.duration_s if video.duration_s is not None else UNKNOWN_DURATION_S
+        ) + SAFETY_MARGIN_S
+        cached = self._cache.get(path)
+        if cached is not None and self._still_good(cached, needed_s):
+            return VideoUrl(cached.url, cached.expires_at)
+        entry = await self._single_flight(path, lambda: self._fetch(path))
+        if self._mode == "signed" and not self._still_good(entry, needed_s):
+            # Fresh, yet too short for this video (SIGNED_URL_TTL_S below the video's length): hand it out
+            # anyway rather than fail, and say why the viewer may see it stop.
+            log.warning(
+                "signed URL TTL %ss is shorter than video %s needs (%ss)", self._ttl_s, path, needed_s
+            )
+        return VideoUrl(entry.url, entry.expires_at)
+
+    def _still_good(self, entry: _Cached, needed_s: float) -> bool:
+        now = self._clock.now()
+        if entry.expires_at is None:  # public URL: trust the existence check for a while
+            return now - entry.checked_at < timedelta(seconds=EXISTS_TTL_S)
+        return entry.expires_at - now >= timedelta(seconds=needed_s)
+
+    async def _single_flight(self, path: str, fetch: Callable[[], Awaitable[_Cached]]) -> _Cached:
+        """One Storage call per object at a time; concurrent callers await the same result."""
+        pending = self._in_flight.get(path)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[_Cached] = asyncio.get_running_loop().create_future()
+        self._in_flight[path] = future
+        try:
+            entry = await fetch()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # marks it retrieved: a lone caller must not log "never retrieved"
+            raise
+        else:
+            self._cache[path] = entry
+            future.set_result(entry)
+            return entry
+        finally:
+            del self._in_flight[path]
+
+    async def _fetch(self, path: str) -> _Cached:
+        bucket = self._storage.from_(self._bucket)
+        now = self._clock.now()
+        if self._mode == "public":
+            await self._call(path, bucket.info(path))
+            return _Cached(await bucket.get_public_url(path), None, now)
+        # The URL's lifetime is counted from before the request, so we never overestimate it.
+        signed = await self._call(path, bucket.create_signed_url(path, self._ttl_s))
+        url = signed.get("signedURL") or signed.get("signedUrl")
+        if not url:
+            raise StorageUnavailable("Storage answered a signed URL request without a URL")
+        return _Cached(str(url), now + timedelta(seconds=self._ttl_s), now)
+
+    async def _call(self, path: str, request: Awaitable[T]) -> T:
+        try:
+            return await request
+        except StorageApiError as exc:
+            raise _translate(exc, self._bucket, path) from None
+        except httpx.HTTPError as exc:
+            raise StorageUnavailable(f"Supabase Storage is unreachable ({type(exc).__name__})") from None
+
+    # --- the VideoStore port (seeding, add-video) -------------------------------------------------
+
+    async def prepare(self) -> None:
+        """Creates the bucket when it does not exist (public when URLs are public), so a fresh project
+        works without manual steps."""
+        if await self._ensure_bucket(public=self._mode == "public"):
+            log.info("created Storage bucket %s", self._bucket)
+
+    async def _ensure_bucket(self, public: bool) -> bool:
+        try:
+            await self._storage.get_bucket(self._bucket)
+            return False
+        except StorageApiError as exc:
+            if not _is_not_found(exc):
+                raise _translate(exc, self._bucket, "") from None
+        except httpx.HTTPError as exc:
+            raise StorageUnavailable(f"Supabase Storage is unreachable ({type(exc).__name__})") from None
+        try:
+            await self._storage.create_bucket(self._bucket, options={"public": public})
+        except StorageApiError as exc:
+            raise _translate(exc, self._bucket, "") from None
+        return True
+
+    async def put(self, source: Path, storage_path: str) -> None:
+        """Uploads (or replaces) one object."""
+        content_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
+        bucket = self._storage.from_(self._bucket)
+        options: Any = {"content-type": content_type, "upsert": "true"}
+        data = await asyncio.to_thread(source.read_bytes)
+        await self._call(storage_path, bucket.upload(storage_path, data, options))
+        self._cache.pop(storage_path, None)
+
+
+def _is_not_found(exc: StorageApiError) -> bool:
+    return str(exc.status) == "404" or exc.code in ("not_found", "NoSuchKey", "Bucket not found")
+
+
+def _translate(exc: StorageApiError, bucket: str, path: str) -> Exception:
+    if _is_not_found(exc) and path:
+        return VideoMissing(f"{bucket}/{path}")
+    # Credentials refused, bucket missing, 5xx: ours to fix or Storage's to recover, never the caller's.
+    return StorageUnavailable(f"Supabase Storage refused the request (status {exc.status}, {exc.code})")
