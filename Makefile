@@ -8,7 +8,7 @@ FE_DEPS  := $(FE)/node_modules/.installed
 FE_BUILD := $(FE)/dist/index.html
 FE_SRC   := $(shell find $(FE)/src $(FE)/index.html $(FE)/vite.config.ts $(FE)/tsconfig.json -type f 2>/dev/null)
 
-.PHONY: run test install lint test-python test-frontend chromium bench clean
+.PHONY: run test install lint test-python test-frontend screenshots chromium bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ test-frontend: $(FE_BUILD) chromium
 	npm --prefix $(FE) run lint --silent
 	npm --prefix $(FE) test --silent
 	DEMO_RELAY_BIN=$(CURDIR)/$(BIN)/demo-relay FRONTEND_DIST=$(CURDIR)/$(FE)/dist npm --prefix $(FE) run e2e --silent
+
+## Re-take the committed screenshots (frontend/e2e/__screenshots__) by running the browser tests.
+screenshots: $(FE_BUILD) chromium $(STAMP)
+	SCREENSHOTS_DIR=e2e/__screenshots__ DEMO_RELAY_BIN=$(CURDIR)/$(BIN)/demo-relay FRONTEND_DIST=$(CURDIR)/$(FE)/dist npm --prefix $(FE) run e2e --silent
 
 ## Debian's Chromium for the browser tests (playwright-core drives it; nothing is downloaded by npm).
 chromium:

@@ -30,7 +30,9 @@ import { chromium } from 'playwright-core';
 const FRONTEND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const REPO = path.resolve(FRONTEND, '..');
 const FIXTURES = path.resolve(REPO, '..', 'shared', 'fixtures', 'tavus');
-const SCREENSHOTS = path.join(FRONTEND, 'e2e', '__screenshots__');
+// Every run takes the screenshots (a failure to render shows there); only `make screenshots`
+// (SCREENSHOTS_DIR=e2e/__screenshots__) replaces the committed ones, so `make test` leaves the tree clean.
+const SCREENSHOTS = path.resolve(FRONTEND, process.env.SCREENSHOTS_DIR ?? path.join('e2e', '.screenshots'));
 const DIST = path.resolve(process.env.FRONTEND_DIST ?? path.join(FRONTEND, 'dist'));
 const SERVICE_BIN = process.env.DEMO_RELAY_BIN ?? path.join(REPO, '.venv', 'bin', 'demo-relay');
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';

@@ -224,13 +224,14 @@ def _print_banner(settings: Settings, demos: Any) -> None:
     lines = [
         "",
         "demo-relay is ready",
+        f"  page         {base}/",
         f"  API          {base}/api/demos   (OpenAPI: {base}/schema)",
         f"  webhook      {settings.webhook_url}",
     ]
     if settings.embedded_database:
         lines.append(f"  database     embedded Postgres under {settings.data_dir / 'pg'}")
     for demo in demos[:3]:
-        lines.append(f"  demo         {demo.name}: {base}/api/demos/{demo.id}")
+        lines.append(f"  demo         {demo.name}: {base}/demos/{demo.id}?conversation_id=try-1")
         if demo.videos:
             title = json.dumps(demo.videos[0].title)
             lines.append(

@@ -23,6 +23,8 @@ export interface SupabaseAccess {
   url: string;
   anon_key: string;
   private: boolean;
+  /** Private channels: a short-lived Realtime JWT for `supabase.realtime.setAuth()`. */
+  access_token?: string | null;
 }
 
 export type TransportName = 'websocket' | 'supabase';

@@ -12,6 +12,7 @@ const recorded = vi.hoisted(() => ({
   channel: [] as unknown[][],
   on: [] as { type: string; filter: { event: string }; callback: (message: unknown) => void }[],
   subscribe: [] as ((status: string) => void)[],
+  setAuth: [] as string[],
   removed: 0,
 }));
 
@@ -30,6 +31,12 @@ vi.mock('@supabase/supabase-js', () => {
     createClient: (...args: unknown[]) => {
       recorded.createClient.push(args);
       return {
+        realtime: {
+          setAuth: (token: string) => {
+            recorded.setAuth.push(token);
+            return Promise.resolve();
+          },
+        },
         channel: (...channelArgs: unknown[]) => {
           recorded.channel.push(channelArgs);
           return channel;
@@ -75,10 +82,12 @@ describe('supabaseTransport', () => {
     supabaseTransport(ACCESS, 'demo-d1', join).subscribe({ onEvent, onStateChange: vi.fn() });
     await Promise.resolve();
     current().onMessage('play_video', { payload: sampleVideo(), meta: { id: 'm1' } });
+    current().onMessage('play_video', { payload: { ...sampleVideo(), event_id: 'e7' }, meta: { id: 'm2' } });
     current().onMessage('play_video', { payload: { title: 'no url' } });
     current().onMessage('session_ended', { payload: { conversation_id: 'c1', reason: 'bye' } });
     expect(onEvent.mock.calls.map(([event]: unknown[]) => event)).toEqual([
       { kind: 'play_video', id: 'm1', payload: sampleVideo() },
+      { kind: 'play_video', id: 'e7', payload: sampleVideo() }, // the server's event id wins
       { kind: 'session_ended', id: null, payload: { conversation_id: 'c1', reason: 'bye' } },
     ]);
   });
@@ -126,7 +135,20 @@ describe('supabaseJoin (supabase-js)', () => {
     recorded.subscribe[0]?.('SUBSCRIBED');
     expect(messages).toEqual([['play_video', { type: 'broadcast', event: 'play_video', payload: { url: 'u' } }]]);
     expect(statuses).toEqual(['SUBSCRIBED']);
+    expect(recorded.setAuth).toEqual([]); // no token handed out: nothing to set
     leave();
     expect(recorded.removed).toBe(1);
+  });
+
+  it('sets the Realtime token before joining a private channel', async () => {
+    await supabaseJoin({
+      access: { ...ACCESS, url: 'https://private.supabase.test', private: true, access_token: 'jwt-1' },
+      topic: 'demo-d2',
+      events: ['play_video'],
+      onMessage: vi.fn(),
+      onStatus: vi.fn(),
+    });
+    expect(recorded.setAuth).toEqual(['jwt-1']);
+    expect(recorded.channel.at(-1)).toEqual(['demo-d2', { config: { private: true } }]);
   });
 });

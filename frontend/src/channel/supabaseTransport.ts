@@ -6,6 +6,7 @@
 
 import type { SupabaseClient } from '@supabase/supabase-js';
 
+import { isObject } from '../api/guards';
 import type { SupabaseAccess } from '../api/types';
 import { toChannelEvent } from './events';
 import type { ChannelHandlers, ConnectionState, Transport } from './transport';
@@ -67,6 +68,9 @@ async function clientFor(access: SupabaseAccess): Promise<SupabaseClient> {
 export const supabaseJoin: RealtimeJoin = async ({ access, topic, events, onMessage, onStatus }) => {
   const client = await clientFor(access);
   await leaving.get(topic)?.catch(() => undefined);
+  // Private channels are authorised by RLS as the token's viewer (DESIGN §6); the token must be set
+  // before the join, which sends it.
+  if (access.private && access.access_token) await client.realtime.setAuth(access.access_token);
   let channel = client.channel(topic, { config: { private: access.private } });
   for (const event of events) {
     channel = channel.on('broadcast', { event }, (message) => {
@@ -101,7 +105,9 @@ export function supabaseTransport(
       events: CHANNEL_EVENTS,
       onMessage: (event, message) => {
         if (stopped) return;
-        const decoded = toChannelEvent(event, message.payload, message.meta?.id);
+        // The server puts its event id (stable across retried deliveries) in the payload as `event_id`.
+        const eventId = isObject(message.payload) ? message.payload.event_id : undefined;
+        const decoded = toChannelEvent(event, message.payload, eventId ?? message.meta?.id);
         if (decoded !== null) handlers.onEvent(decoded);
       },
       onStatus: (status) => {
