@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import { fetchDemos } from '../api/client';
 import { AppHeader } from '../components/AppHeader';
 import { PlayIcon } from '../components/Icons';
+import { RetryBanner } from '../components/RetryBanner';
 import { useAsync } from '../hooks/useAsync';
 import { Link } from '../router';
 
@@ -30,18 +31,12 @@ export function DemoListPage() {
           </p>
         )}
         {demos.status === 'error' && (
-          <div className="banner" role="alert">
-            <span>The demos could not be loaded.</span>
-            <button
-              type="button"
-              className="button button--small"
-              onClick={() => {
-                setAttempt((n) => n + 1);
-              }}
-            >
-              Try again
-            </button>
-          </div>
+          <RetryBanner
+            message="The demos could not be loaded."
+            onRetry={() => {
+              setAttempt((n) => n + 1);
+            }}
+          />
         )}
         {demos.status === 'ready' && demos.value.length === 0 && (
           <div className="card empty-state">

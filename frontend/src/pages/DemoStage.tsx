@@ -9,7 +9,9 @@ import { createEventFilter } from '../channel/eventFilter';
 import type { ChannelEvent } from '../channel/events';
 import { AppHeader } from '../components/AppHeader';
 import { ConnectionBadge } from '../components/ConnectionBadge';
+import { EmptyState } from '../components/EmptyState';
 import { DemoPanel } from '../components/DemoPanel';
+import { RetryBanner } from '../components/RetryBanner';
 import { ConversationView } from '../conversation/ConversationView';
 import { useAsync } from '../hooks/useAsync';
 import { useChannel } from '../hooks/useChannel';
@@ -21,7 +23,6 @@ import {
   type LayoutState,
 } from '../layout/layoutReducer';
 import { VideoPlayer } from '../player/VideoPlayer';
-import { Link } from '../router';
 
 const TRANSPORT_LABELS = { websocket: 'WebSocket', supabase: 'Supabase' } as const;
 
@@ -77,17 +78,9 @@ export function DemoStage({ demoId, conversation }: { demoId: string; conversati
     return (
       <div className="app">
         <AppHeader title="Demo not found" />
-        <main className="page page--narrow">
-          <div className="card empty-state">
-            <h2>There is no demo with this id</h2>
-            <p className="muted">
-              <code>{demoId}</code> is not a demo on this server.
-            </p>
-            <Link href="/" className="button button--primary">
-              See all demos
-            </Link>
-          </div>
-        </main>
+        <EmptyState title="There is no demo with this id">
+          <code>{demoId}</code> is not a demo on this server.
+        </EmptyState>
       </div>
     );
   }
@@ -102,18 +95,12 @@ export function DemoStage({ demoId, conversation }: { demoId: string; conversati
       </AppHeader>
       <main className="stage">
         {session.status === 'error' && (
-          <div className="banner" role="alert">
-            <span>Could not start the session.</span>
-            <button
-              type="button"
-              className="button button--small"
-              onClick={() => {
-                setAttempt((n) => n + 1);
-              }}
-            >
-              Try again
-            </button>
-          </div>
+          <RetryBanner
+            message="Could not start the session."
+            onRetry={() => {
+              setAttempt((n) => n + 1);
+            }}
+          />
         )}
         <DemoPanel
           demo={demo}
