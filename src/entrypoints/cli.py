@@ -34,6 +34,8 @@ log = logging.getLogger("demo_relay")
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """demo-relay: plays product demo videos when a Tavus agent calls play_video."""
+    if ctx.invoked_subcommand in _NO_SETTINGS:
+        return  # stands in for another service; the relay's settings (SUPABASE_URL…) are not its own
     try:
         settings = load_settings()
     except DomainError as exc:
@@ -199,6 +201,36 @@ def send_tool_call(
     click.echo(f"{response.status_code} {response.text}")
     if response.status_code >= 400:
         sys.exit(1)
+
+
+@main.command("fake-supabase")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=54321, show_default=True, type=int)
+@click.option(
+    "--bucket",
+    "buckets",
+    multiple=True,
+    default=("demo-videos",),
+    show_default=True,
+    help="NAME or NAME:public; repeatable.",
+)
+@click.option(
+    "--jwt-secret", default=None, help="Project JWT secret (default: the Supabase CLI's local one)."
+)
+def fake_supabase(host: str, port: int, buckets: tuple[str, ...], jwt_secret: str | None) -> None:
+    """Run the local protocol-faithful Supabase (Storage + Realtime) the tests use, for local trials.
+
+    It prints SUPABASE_URL and the anon / service_role keys to start `demo-relay serve` against."""
+    from demo_relay.testing.fake_supabase import BucketSpec, serve
+
+    try:
+        specs = [BucketSpec.parse(b) for b in buckets]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--bucket") from None
+    serve(host, port, jwt_secret=jwt_secret, buckets=specs)
+
+
+_NO_SETTINGS = {"fake-supabase"}
 
 
 def tool_call_body(title: str, conversation_id: str | None) -> bytes:

@@ -12,17 +12,15 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.support.server import free_port
+from tests.support.server import free_port, wait_ready
 
 BIN = Path(sys.executable).parent
 SECRET = "serve-test-secret"
-READY_WITHIN_S = 30  # generous for a loaded CI machine; the acceptance target (5 s) is measured in bench/
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +46,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        ready_after = _wait_ready(base, process, started)
+        ready_after = wait_ready(base, process, started)
         yield base, env, ready_after
     finally:
         process.terminate()
@@ -57,19 +55,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         except subprocess.TimeoutExpired:
             process.kill()
         log_file.close()
-
-
-def _wait_ready(base: str, process: subprocess.Popen[Any], started: float) -> float:
-    while time.monotonic() - started < READY_WITHIN_S:
-        if process.poll() is not None:
-            raise AssertionError(f"serve exited with {process.returncode}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return time.monotonic() - started
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"/readyz not 200 within {READY_WITHIN_S} s")
 
 
 def test_serve_lists_the_seeded_demo(served: tuple[str, dict[str, str], float]) -> None:
@@ -161,7 +146,7 @@ def test_sigterm_stops_the_embedded_postgres_too(tmp_path: Path) -> None:
             [str(BIN / "demo-relay"), "serve"], env=env, stdout=log_file, stderr=log_file
         )
         try:
-            _wait_ready(f"http://127.0.0.1:{port}", process, time.monotonic())
+            wait_ready(f"http://127.0.0.1:{port}", process, time.monotonic())
             postmaster = tmp_path / "pg" / "postmaster.pid"
             assert postmaster.exists()
         finally:

@@ -73,7 +73,10 @@ class SupabaseRealtimeNotifier:
         self._attempts = attempts
         self._timeout = httpx.Timeout(attempt_timeout_s)
         self._total_timeout_s = total_timeout_s
-        self._wait = wait_exponential_jitter(initial=backoff_initial_s, max=backoff_max_s)
+        # multiplier·2ⁿ plus up to one more multiplier of jitter, capped (tenacity's default jitter is 1 s).
+        self._wait = wait_exponential_jitter(
+            multiplier=backoff_initial_s, jitter=backoff_initial_s, max=backoff_max_s
+        )
 
     async def publish(self, event: ChannelEvent) -> tuple[str, ...]:
         body = {"messages": [self.message(event)]}

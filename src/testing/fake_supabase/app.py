@@ -1,0 +1,108 @@
+"""The fake's ASGI app and how to run it: `create_fake_supabase(...)` for tests (run it with any ASGI
+server, e.g. uvicorn inside the test's event loop), `serve(host, port, ...)` for a blocking local server."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from typing import TextIO
+
+import uvicorn
+from litestar import Litestar
+from litestar.enums import ScopeType
+from litestar.types import Receive, Scope, Send
+
+from .control import make_control_handlers
+from .fake import Authorize, BucketSpec, FakeSupabase
+from .middleware import intercept
+from .realtime_rest import make_realtime_rest_handlers
+from .realtime_ws import make_realtime_ws_handler
+from .storage import make_storage_handlers
+
+_MAX_UPLOAD_BYTES = 1024 * 1024 * 1024
+
+
+class FakeSupabaseApp(Litestar):
+    """The Litestar app, with fault injection in front of Litestar's own middleware stack."""
+
+    fake: FakeSupabase
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        if scope["type"] == ScopeType.HTTP and await intercept(self.fake, scope, send):
+            return
+        await super().__call__(scope, receive, send)
+
+
+def create_fake_supabase(
+    *,
+    service_key: str | None = None,
+    anon_key: str | None = None,
+    jwt_secret: str | None = None,
+    buckets: Iterable[BucketSpec | str] = (),
+    authorize: Authorize | None = None,
+    idle_timeout_s: float = 60.0,
+) -> tuple[Litestar, FakeSupabase]:
+    """The app and its state. Keys default to JWTs minted from `jwt_secret` (default: the Supabase CLI's)."""
+    fake = FakeSupabase(
+        service_key=service_key,
+        anon_key=anon_key,
+        jwt_secret=jwt_secret,
+        buckets=buckets,
+        authorize=authorize,
+        idle_timeout_s=idle_timeout_s,
+    )
+    app = FakeSupabaseApp(
+        route_handlers=[
+            *make_storage_handlers(fake),
+            *make_realtime_rest_handlers(fake),
+            make_realtime_ws_handler(fake),
+            *make_control_handlers(fake),
+        ],
+        request_max_body_size=_MAX_UPLOAD_BYTES,
+        openapi_config=None,
+        logging_config=None,
+    )
+    app.fake = fake
+    return app, fake
+
+
+def banner(url: str, fake: FakeSupabase) -> str:
+    buckets = ", ".join(b.id + (" (public)" if b.public else "") for b in fake.buckets.values()) or "-"
+    return "\n".join(
+        [
+            f"Fake Supabase (Storage + Realtime) at {url}",
+            f"  SUPABASE_URL={url}",
+            f"  anon key:         {fake.anon_key}",
+            f"  service_role key: {fake.service_key}",
+            f"  JWT secret:       {fake.jwt_secret}",
+            f"  buckets:          {buckets}",
+            f"  control:          {url}/__fake/stats, /__fake/faults, /__fake/reset",
+        ]
+    )
+
+
+def serve(
+    host: str,
+    port: int,
+    *,
+    service_key: str | None = None,
+    anon_key: str | None = None,
+    jwt_secret: str | None = None,
+    buckets: Iterable[BucketSpec | str] = (),
+    idle_timeout_s: float = 60.0,
+    out: TextIO | None = None,
+) -> None:
+    """Run the fake until interrupted, after printing its URL and keys (blocking)."""
+    app, fake = create_fake_supabase(
+        service_key=service_key,
+        anon_key=anon_key,
+        jwt_secret=jwt_secret,
+        buckets=buckets,
+        idle_timeout_s=idle_timeout_s,
+    )
+    stream = out or sys.stdout
+    print(banner(f"http://{host}:{port}", fake), file=stream, flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", ws_max_size=5_000_000)
+
+
+run = serve

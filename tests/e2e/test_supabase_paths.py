@@ -1,0 +1,479 @@
+"""The Supabase path end to end: demo-relay (uvicorn, real app, real Postgres) with STORAGE=supabase and the
+supabase notifier, against the local protocol-faithful Supabase (demo_relay.testing.fake_supabase), checked
+by the official clients: supabase-py's async Realtime client and @supabase/supabase-js under Node.
+
+Proves the acceptance of the Supabase adapters issue:
+1. a signed webhook's `play_video` reaches a supabase-py subscriber and a supabase-js subscriber, with a
+   signed URL that downloads from Storage (`video/mp4`, Range → 206);
+2. NOTIFIER=websocket with NOTIFIER_SESSIONS `demo-<B>=supabase`, `demo-<C>=both`: A's event reaches only the
+   hub subscriber, B's only the supabase-js subscriber, C's both;
+3. Storage down / 5xx / missing object and Realtime down / 5xx / slow each answer the documented status,
+   record the failure, broadcast nothing (not even half of `both`), and the same webhook delivers once
+   Supabase recovers;
+4. N webhooks for one video within the TTL make one Storage sign call;
+and: seeding into an empty project creates the bucket and uploads the clips; public URL mode; private
+channels with the session's Realtime token."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import websockets
+from demo_relay.adapters.notifiers.supabase_realtime import SupabaseRealtimeNotifier
+from demo_relay.adapters.postgres.catalog import AsyncpgDemoCatalog
+from demo_relay.bootstrap import build_container
+from demo_relay.domain.models import Transport
+from demo_relay.entrypoints.http.app import create_app
+from demo_relay.entrypoints.seed import load_samples, seed_if_empty
+from realtime import RealtimeSubscribeStates
+from supabase import AsyncClient, acreate_client
+
+from tests.fakes.supabase import RunningFakeSupabase, node_listener, running_fake_supabase
+from tests.support.app import CONVERSATION, make_settings, tavus_headers
+from tests.support.server import free_port, running
+
+BUCKET = "demo-videos"
+SAMPLE = load_samples()[0]  # Product Overview, an MP4 of a few seconds
+
+
+def tool_call(title: str, conversation: str, call_id: str | None = None) -> bytes:
+    return json.dumps(
+        {
+            "event_type": "conversation.tool_call",
+            "conversation_id": conversation,
+            "properties": {
+                "name": "play_video",
+                "tool_call_id": call_id or f"call_{uuid.uuid4().hex[:12]}",
+                "arguments": json.dumps({"video_title": title}),
+            },
+        }
+    ).encode()
+
+
+@dataclass
+class Relay:
+    base: str
+    supabase: RunningFakeSupabase
+    pool: asyncpg.Pool
+    demos: dict[str, str]  # "A" / "B" / "C" → demo id
+
+    def channel(self, name: str) -> str:
+        return f"demo-{self.demos[name]}"
+
+    def conversation(self, name: str) -> str:
+        return f"{CONVERSATION}-{name.lower()}"
+
+    async def start_session(self, http: httpx.AsyncClient, name: str) -> dict[str, Any]:
+        response = await http.post(
+            f"{self.base}/api/demos/{self.demos[name]}/sessions",
+            json={"conversation_id": self.conversation(name)},
+        )
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def play(self, http: httpx.AsyncClient, name: str, body: bytes | None = None) -> httpx.Response:
+        body = body or tool_call("product overview", self.conversation(name))
+        return await http.post(f"{self.base}/api/tavus-webhook", content=body, headers=tavus_headers(body))
+
+    async def ledger(self, body: bytes) -> tuple[str, str | None]:
+        call_id = json.loads(body)["properties"]["tool_call_id"]
+        row = await self.pool.fetchrow(
+            "select status, error from webhook_events where dedupe_key = $1", call_id
+        )
+        assert row is not None
+        return row["status"], row["error"]
+
+
+async def add_demo(catalog: AsyncpgDemoCatalog, supabase: RunningFakeSupabase, name: str) -> str:
+    demo = await catalog.create_demo(f"Demo {name}", demo_id=str(uuid.uuid4()))
+    path = f"{demo.id}/{SAMPLE.file.name}"
+    supabase.fake.put_object(BUCKET, path, SAMPLE.file.read_bytes(), "video/mp4")
+    await catalog.add_video(demo.id, SAMPLE.title, path, SAMPLE.duration_s)
+    return demo.id
+
+
+@pytest.fixture
+async def supabase() -> AsyncIterator[RunningFakeSupabase]:
+    async with running_fake_supabase(buckets=(BUCKET,)) as fake:
+        yield fake
+
+
+def supabase_settings(
+    tmp_path: Path, database_url: str, supabase: RunningFakeSupabase, **overrides: Any
+) -> Any:
+    return make_settings(
+        tmp_path,
+        database_url,
+        storage="supabase",
+        supabase_url=supabase.url,
+        supabase_service_role_key=supabase.service_key,
+        supabase_anon_key=supabase.anon_key,
+        storage_bucket=BUCKET,
+        **overrides,
+    )
+
+
+@asynccontextmanager
+async def serve_relay(
+    settings: Any, database_url: str, on_ready: Any = None, **overrides: Any
+) -> AsyncIterator[str]:
+    port = free_port()  # the settings must know it: session answers carry ws://…:<port>/ws/… URLs
+    settings = replace(settings, port=port)
+    container = build_container(settings, **overrides)
+    app = create_app(container, dsn=database_url, on_ready=on_ready)
+    async with running(app, port) as base:
+        yield base
+
+
+@pytest.fixture
+async def relay(
+    tmp_path: Path, database_url: str, db_pool: asyncpg.Pool, supabase: RunningFakeSupabase
+) -> AsyncIterator[Relay]:
+    catalog = AsyncpgDemoCatalog(db_pool, title_match_threshold=0.3)
+    demos = {name: await add_demo(catalog, supabase, name) for name in "ABC"}
+    settings = supabase_settings(
+        tmp_path,
+        database_url,
+        supabase,
+        notifier=Transport.WEBSOCKET,
+        notifier_sessions={f"demo-{demos['B']}": Transport.SUPABASE, f"demo-{demos['C']}": Transport.BOTH},
+    )
+    # Realtime's "slow" must not make the suite slow: short attempts, same retry policy.
+    http = httpx.AsyncClient()
+    realtime = SupabaseRealtimeNotifier(
+        http, supabase.url, supabase.service_key, False, attempt_timeout_s=0.3, total_timeout_s=2.0
+    )
+    try:
+        async with serve_relay(settings, database_url, realtime_notifier=realtime) as base:
+            yield Relay(base, supabase, db_pool, demos)
+    finally:
+        await http.aclose()
+
+
+class HubInbox:
+    """A WebSocket hub subscriber (native protocol, DESIGN §5)."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+
+    async def next_event(self, timeout: float = 5.0) -> dict[str, Any]:
+        while True:
+            frame: dict[str, Any] = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+            if frame["event"] not in ("subscribed", "pong"):
+                return frame
+
+    async def nothing_within(self, seconds: float) -> None:
+        with pytest.raises(TimeoutError):
+            frame = await self.next_event(seconds)
+            raise AssertionError(f"unexpected hub frame {frame}")
+
+
+async def hub_subscriber(stack: AsyncExitStack, session: Mapping[str, Any]) -> HubInbox:
+    url = f"{session['websocket']['url']}?token={session['websocket']['token']}"
+    ws = await stack.enter_async_context(websockets.connect(url))
+    assert json.loads(await ws.recv())["event"] == "subscribed"
+    return HubInbox(ws)
+
+
+class PyInbox:
+    """A supabase-py Realtime subscriber."""
+
+    def __init__(self) -> None:
+        self.messages: asyncio.Queue[Mapping[str, Any]] = asyncio.Queue()
+        self.subscribed = asyncio.Event()
+
+    def on_state(self, state: RealtimeSubscribeStates, error: Exception | None) -> None:
+        if state == RealtimeSubscribeStates.SUBSCRIBED:
+            self.subscribed.set()
+
+    async def next(self, timeout: float = 5.0) -> Mapping[str, Any]:
+        return await asyncio.wait_for(self.messages.get(), timeout)
+
+
+async def supabase_py_subscriber(stack: AsyncExitStack, supabase: RunningFakeSupabase, topic: str) -> PyInbox:
+    client: AsyncClient = await acreate_client(supabase.url, supabase.anon_key)
+    stack.push_async_callback(client.realtime.close)
+    inbox = PyInbox()
+    channel = client.channel(topic)
+    await channel.on_broadcast("play_video", inbox.messages.put_nowait).subscribe(inbox.on_state)
+    await asyncio.wait_for(inbox.subscribed.wait(), 5)
+    return inbox
+
+
+async def supabase_js_subscriber(
+    stack: AsyncExitStack, supabase: RunningFakeSupabase, topic: str, *args: str
+):
+    listener = await stack.enter_async_context(
+        node_listener(supabase.url, supabase.anon_key, "--topic", topic, *args)
+    )
+    assert await listener.status() == "SUBSCRIBED"
+    return listener
+
+
+async def assert_plays_from_storage(http: httpx.AsyncClient, supabase: RunningFakeSupabase, url: str) -> None:
+    assert url.startswith(f"{supabase.url}/storage/v1/object/sign/{BUCKET}/"), url
+    full = await http.get(url)
+    assert full.status_code == 200 and full.headers["content-type"] == "video/mp4"
+    assert full.content == SAMPLE.file.read_bytes()
+    part = await http.get(url, headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206 and len(part.content) == 100
+
+
+# --- 1. the official clients receive the broadcast ------------------------------------------------
+
+
+async def test_a_signed_webhook_reaches_supabase_py_and_supabase_js(relay: Relay) -> None:
+    async with httpx.AsyncClient(timeout=10) as http, AsyncExitStack() as stack:
+        session = await relay.start_session(http, "B")
+        assert session["transport"] == "supabase"
+        assert session["supabase"] == {
+            "url": relay.supabase.url,
+            "anon_key": relay.supabase.anon_key,
+            "private": False,
+            "access_token": None,
+            "access_token_expires_at": None,
+        }
+        assert relay.supabase.service_key not in json.dumps(session)  # never the service key
+        py = await supabase_py_subscriber(stack, relay.supabase, relay.channel("B"))
+        js = await supabase_js_subscriber(stack, relay.supabase, relay.channel("B"))
+
+        response = await relay.play(http, "B")
+        assert response.status_code == 200, response.text
+        played = response.json()
+        assert played["status"] == "played" and played["delivered_via"] == ["supabase"]
+
+        from_py = await py.next()
+        from_js = (await js.wait_for("broadcast"))["message"]
+        assert from_js["event"] == "play_video" and from_py["event"] == "play_video"
+        for payload in (from_py["payload"], from_js["payload"]):
+            assert payload["url"] == played["video"]["url"]
+            assert payload["title"] == "Product Overview" and payload["demo_id"] == relay.demos["B"]
+            assert payload["conversation_id"] == relay.conversation("B") and payload["expires_at"]
+            assert payload["event_id"]
+        await assert_plays_from_storage(http, relay.supabase, played["video"]["url"])
+        [message] = relay.supabase.fake.stats.broadcasts
+        assert message["topic"] == relay.channel("B") and message["private"] is False
+
+
+# --- 2. the per-session choice --------------------------------------------------------------------
+
+
+async def test_each_session_gets_the_transport_its_configuration_names(relay: Relay) -> None:
+    async with httpx.AsyncClient(timeout=10) as http, AsyncExitStack() as stack:
+        hubs, js = {}, {}
+        for name in "ABC":
+            session = await relay.start_session(http, name)
+            # `both`: the page takes the hub (it needs no Supabase credentials); Supabase clients get it too.
+            assert session["transport"] == ("supabase" if name == "B" else "websocket")
+            hubs[name] = await hub_subscriber(stack, session)
+            js[name] = await supabase_js_subscriber(stack, relay.supabase, relay.channel(name))
+
+        delivered = {}
+        for name in "ABC":
+            response = await relay.play(http, name)
+            assert response.status_code == 200, response.text
+            delivered[name] = response.json()["delivered_via"]
+        assert delivered == {"A": ["websocket"], "B": ["supabase"], "C": ["supabase", "websocket"]}
+
+        assert (await hubs["A"].next_event())["payload"]["demo_id"] == relay.demos["A"]
+        assert (await js["B"].wait_for("broadcast"))["message"]["payload"]["demo_id"] == relay.demos["B"]
+        assert (await hubs["C"].next_event())["payload"]["demo_id"] == relay.demos["C"]
+        assert (await js["C"].wait_for("broadcast"))["message"]["payload"]["demo_id"] == relay.demos["C"]
+        await js["A"].no_broadcast_within(0.5)
+        await hubs["B"].nothing_within(0.3)
+        assert [m["topic"] for m in relay.supabase.fake.stats.broadcasts] == [
+            relay.channel("B"),
+            relay.channel("C"),
+        ]
+
+
+# --- 3. failures: documented status, recorded, nothing half-done, the retry delivers ----------------
+
+FAULTS = [
+    pytest.param("storage", {"down": True}, 502, "storage_unavailable", id="storage-down"),
+    pytest.param("storage", {"status": 500}, 502, "storage_unavailable", id="storage-5xx"),
+    pytest.param("realtime_rest", {"down": True}, 502, "transport_unavailable", id="realtime-down"),
+    pytest.param("realtime_rest", {"status": 503}, 502, "transport_unavailable", id="realtime-5xx"),
+    pytest.param("realtime_rest", {"delay_s": 1.0}, 502, "transport_unavailable", id="realtime-slow"),
+]
+
+
+@pytest.mark.parametrize(("service", "fault", "status", "code"), FAULTS)
+async def test_a_supabase_failure_sends_nothing_and_the_retry_delivers(
+    relay: Relay, service: Any, fault: dict[str, Any], status: int, code: str
+) -> None:
+    async with httpx.AsyncClient(timeout=10) as http, AsyncExitStack() as stack:
+        session = await relay.start_session(http, "C")  # `both`: nothing may reach even the hub
+        hub = await hub_subscriber(stack, session)
+        js = await supabase_js_subscriber(stack, relay.supabase, relay.channel("C"))
+        relay.supabase.fake.inject(service, times=None, **fault)
+        body = tool_call("product overview", relay.conversation("C"))
+
+        response = await relay.play(http, "C", body)
+        assert response.status_code == status, response.text
+        assert response.json()["error"] == code
+        assert await relay.ledger(body) == (code, response.json()["message"])
+        await hub.nothing_within(0.3)
+        await js.no_broadcast_within(0.3)
+        assert relay.supabase.fake.stats.broadcasts == []
+        if service == "realtime_rest":  # bounded retries: more than one attempt, a handful at most
+            assert 2 <= relay.supabase.fake.stats.requests["realtime_rest"] <= 5
+
+        relay.supabase.fake.clear_faults()
+        retry = await relay.play(http, "C", body)
+        assert retry.status_code == 200, retry.text
+        assert retry.json()["delivered_via"] == ["supabase", "websocket"]
+        assert (await hub.next_event())["payload"]["url"] == retry.json()["video"]["url"]
+        assert (await js.wait_for("broadcast"))["message"]["payload"]["url"] == retry.json()["video"]["url"]
+        assert await relay.ledger(body) == ("played", None)
+        again = await relay.play(http, "C", body)
+        assert again.json() == {"status": "duplicate"}
+        await hub.nothing_within(0.3)
+        assert len(relay.supabase.fake.stats.broadcasts) == 1
+
+
+async def test_a_transient_realtime_5xx_is_retried_within_the_same_delivery(relay: Relay) -> None:
+    async with httpx.AsyncClient(timeout=10) as http:
+        await relay.start_session(http, "B")
+        relay.supabase.fake.inject("realtime_rest", status=503, times=1)
+        response = await relay.play(http, "B")
+        assert response.status_code == 200, response.text
+        assert relay.supabase.fake.stats.requests["realtime_rest"] == 2
+        assert len(relay.supabase.fake.stats.broadcasts) == 1
+
+
+async def test_a_missing_object_is_video_missing_until_it_is_uploaded(relay: Relay) -> None:
+    async with httpx.AsyncClient(timeout=10) as http:
+        await relay.start_session(http, "B")
+        path = f"{relay.demos['B']}/{SAMPLE.file.name}"
+        data = relay.supabase.fake.objects.pop(f"{BUCKET}/{path}").data
+        body = tool_call("Product Overview", relay.conversation("B"))
+
+        response = await relay.play(http, "B", body)
+        assert response.status_code == 404
+        assert response.json()["error"] == "video_missing" and response.json()["path"] == f"{BUCKET}/{path}"
+        assert (await relay.ledger(body))[0] == "video_missing"
+        assert relay.supabase.fake.stats.broadcasts == []
+
+        relay.supabase.fake.put_object(BUCKET, path, data, "video/mp4")
+        retry = await relay.play(http, "B", body)
+        assert retry.status_code == 200 and len(relay.supabase.fake.stats.broadcasts) == 1
+
+
+# --- 4. the signed-URL cache ----------------------------------------------------------------------
+
+
+async def test_n_webhooks_for_one_video_make_one_storage_call(relay: Relay) -> None:
+    async with httpx.AsyncClient(timeout=10) as http:
+        await relay.start_session(http, "A")
+        sequential = [await relay.play(http, "A") for _ in range(5)]
+        concurrent = await asyncio.gather(*(relay.play(http, "A") for _ in range(5)))
+        urls = {r.json()["video"]["url"] for r in [*sequential, *concurrent]}
+        assert all(r.status_code == 200 for r in [*sequential, *concurrent])
+        assert len(urls) == 1
+        assert relay.supabase.fake.sign_count(BUCKET, f"{relay.demos['A']}/{SAMPLE.file.name}") == 1
+        await assert_plays_from_storage(http, relay.supabase, urls.pop())
+
+
+# --- seeding, public URLs, private channels -------------------------------------------------------
+
+
+async def test_serve_seeds_an_empty_project_bucket_included(
+    tmp_path: Path, database_url: str, db_pool: asyncpg.Pool
+) -> None:
+    async with running_fake_supabase() as supabase, httpx.AsyncClient(timeout=10) as http:
+        settings = supabase_settings(tmp_path, database_url, supabase, notifier=Transport.SUPABASE)
+
+        async def seed(container: Any) -> None:
+            await seed_if_empty(container.catalog(), container.video_store())
+
+        async with serve_relay(settings, database_url, on_ready=seed) as base:
+            assert BUCKET in supabase.fake.buckets and not supabase.fake.buckets[BUCKET].public
+            [demo] = (await http.get(f"{base}/api/demos")).json()
+            assert len(demo["videos"]) == 3
+            assert sorted(supabase.fake.stats.uploads) == sorted(
+                f"{BUCKET}/{demo['id']}/{s.file.name}" for s in load_samples()
+            )
+            await http.post(f"{base}/api/demos/{demo['id']}/sessions", json={"conversation_id": "c-seed"})
+            body = tool_call("Product Overview", "c-seed")
+            played = await http.post(f"{base}/api/tavus-webhook", content=body, headers=tavus_headers(body))
+            assert played.status_code == 200, played.text
+            await assert_plays_from_storage(http, supabase, played.json()["video"]["url"])
+
+
+async def test_public_url_mode(tmp_path: Path, database_url: str, db_pool: asyncpg.Pool) -> None:
+    async with running_fake_supabase() as supabase, httpx.AsyncClient(timeout=10) as http:
+        supabase.fake.create_bucket(BUCKET, public=True)
+        demo_id = await add_demo(AsyncpgDemoCatalog(db_pool, title_match_threshold=0.3), supabase, "P")
+        settings = supabase_settings(tmp_path, database_url, supabase, storage_url_mode="public")
+        async with serve_relay(settings, database_url) as base:
+            await http.post(f"{base}/api/demos/{demo_id}/sessions", json={"conversation_id": "c-pub"})
+            body = tool_call("product overview", "c-pub")
+            played = await http.post(f"{base}/api/tavus-webhook", content=body, headers=tavus_headers(body))
+            assert played.status_code == 200, played.text
+            url = played.json()["video"]["url"]
+            assert url == f"{supabase.url}/storage/v1/object/public/{BUCKET}/{demo_id}/{SAMPLE.file.name}"
+            assert (await http.get(url)).headers["content-type"] == "video/mp4"
+            assert supabase.fake.stats.sign_total == 0
+
+
+def our_policy(topic: str, claims: Mapping[str, Any]) -> bool:
+    """What the migration's RLS policy decides: an authenticated viewer, on the channel its token names."""
+    return claims.get("role") == "authenticated" and claims.get("demo_relay_channel") == topic
+
+
+async def test_private_channels_admit_only_the_sessions_channel(
+    tmp_path: Path, database_url: str, db_pool: asyncpg.Pool
+) -> None:
+    async with (
+        running_fake_supabase(buckets=(BUCKET,), authorize=our_policy) as supabase,
+        httpx.AsyncClient(timeout=10) as http,
+        AsyncExitStack() as stack,
+    ):
+        catalog = AsyncpgDemoCatalog(db_pool, title_match_threshold=0.3)
+        mine, other = await add_demo(catalog, supabase, "M"), await add_demo(catalog, supabase, "O")
+        settings = supabase_settings(
+            tmp_path,
+            database_url,
+            supabase,
+            notifier=Transport.SUPABASE,
+            realtime_private=True,
+            supabase_jwt_secret=supabase.fake.jwt_secret,
+        )
+        base = await stack.enter_async_context(serve_relay(settings, database_url))
+        response = await http.post(f"{base}/api/demos/{mine}/sessions", json={"conversation_id": "c-priv"})
+        access = response.json()["supabase"]
+        assert access["private"] is True and access["access_token"]
+
+        refused = await stack.enter_async_context(
+            node_listener(
+                supabase.url,
+                access["anon_key"],
+                "--topic",
+                f"demo-{other}",
+                "--private",
+                "--token",
+                access["access_token"],
+            )
+        )
+        assert await refused.status() == "CHANNEL_ERROR"
+        listener = await supabase_js_subscriber(
+            stack, supabase, f"demo-{mine}", "--private", "--token", access["access_token"]
+        )
+        body = tool_call("product overview", "c-priv")
+        played = await http.post(f"{base}/api/tavus-webhook", content=body, headers=tavus_headers(body))
+        assert played.status_code == 200, played.text
+        message = (await listener.wait_for("broadcast"))["message"]
+        assert message["payload"]["url"] == played.json()["video"]["url"]
+        assert supabase.fake.stats.broadcasts[0]["private"] is True
