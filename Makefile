@@ -57,6 +57,7 @@ chromium:
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.webhook_throughput
+	$(BIN)/python -m bench.supabase_paths
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache build $(FE)/node_modules $(FE)/dist

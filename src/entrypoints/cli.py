@@ -262,6 +262,17 @@ def _print_banner(settings: Settings, demos: Any) -> None:
     ]
     if settings.embedded_database:
         lines.append(f"  database     embedded Postgres under {settings.data_dir / 'pg'}")
+    if settings.storage == "supabase":
+        lines.append(
+            f"  storage      Supabase bucket {settings.storage_bucket} at {settings.supabase_url} "
+            f"({settings.storage_url_mode} URLs)"
+        )
+    else:
+        lines.append(f"  storage      local files under {settings.media_dir}")
+    overrides = (
+        f", {len(settings.notifier_sessions)} per-session override(s)" if settings.notifier_sessions else ""
+    )
+    lines.append(f"  transport    {settings.notifier.value}{overrides}")
     for demo in demos[:3]:
         lines.append(f"  demo         {demo.name}: {base}/demos/{demo.id}?conversation_id=try-1")
         if demo.videos:
