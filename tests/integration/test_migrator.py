@@ -154,3 +154,27 @@ def test_a_missing_directory_is_refused(tmp_path: Path):
 def test_other_files_are_ignored(tmp_path: Path):
     directory = write(tmp_path / "m", {"README.md": "notes", "20260101000000_a.sql": "select 1;"})
     assert [m.id for m in discover(directory)] == ["20260101000000_a"]
+
+
+async def test_versions_the_supabase_cli_applied_count_as_applied(empty_database_url: str, tmp_path: Path):
+    """`supabase db push` records versions in supabase_migrations.schema_migrations (version text)."""
+    directory = write(
+        tmp_path / "m",
+        {
+            "20260101000000_one.sql": "create table one (id int);",
+            "20260102000000_two.sql": "create table two (id int);",
+        },
+    )
+    conn = await asyncpg.connect(empty_database_url)
+    try:
+        await conn.execute(
+            "create schema supabase_migrations;"
+            "create table supabase_migrations.schema_migrations (version text primary key, name text);"
+            "insert into supabase_migrations.schema_migrations values ('20260101000000', 'one');"
+            "create table one (id int);"
+        )
+    finally:
+        await conn.close()
+    assert await pending_migrations(empty_database_url, directory) == ["20260102000000_two"]
+    assert await migrate(empty_database_url, directory) == ["20260102000000_two"]
+    assert await migrate(empty_database_url, directory) == []

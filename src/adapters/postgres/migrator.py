@@ -3,7 +3,8 @@
 Each file runs in its own transaction together with its row in demo_relay_schema_migrations, so a failed
 migration leaves no trace and is retried by the next run. The whole run holds a session-level advisory lock
 on one dedicated connection: two processes starting at once (two app instances, `serve` next to `migrate`)
-take turns, and the second finds the work done."""
+take turns, and the second finds the work done. Versions the Supabase CLI recorded as applied
+(`supabase db push`, in supabase_migrations.schema_migrations) count as applied too."""
 
 from __future__ import annotations
 
@@ -108,11 +109,18 @@ async def pending_migrations(
     return [m.id for m in migrations if m.version not in done]
 
 
+# Where `supabase db push` records what it applied. The files are named the way the Supabase CLI names
+# them, so a project may apply them with either tool; a version either one applied counts as applied.
+SUPABASE_CLI_TABLE = "supabase_migrations.schema_migrations"
+
+
 async def _applied(conn: PgConnection) -> set[str]:
-    if await conn.fetchval("select to_regclass($1) is null", TABLE):
-        return set()
-    rows = await conn.fetch(f"select version from {TABLE}")  # noqa: S608 (constant)
-    return {row["version"] for row in rows}
+    done: set[str] = set()
+    for table in (TABLE, SUPABASE_CLI_TABLE):
+        if await conn.fetchval("select to_regclass($1) is not null", table):
+            rows = await conn.fetch(f"select version::text from {table}")  # noqa: S608 (constant)
+            done.update(row["version"] for row in rows)
+    return done
 
 
 @asynccontextmanager
