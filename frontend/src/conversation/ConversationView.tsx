@@ -3,15 +3,27 @@
 
 import type { RefObject } from 'react';
 
+import { DailyFrame } from './DailyFrame';
+import { isDailyRoom } from './toolCallBridge';
+
 interface ConversationViewProps {
   conversationId: string;
   conversationUrl: string | null;
   minimized: boolean;
   ended: boolean;
+  /** Set: a Daily room is embedded with daily-js and its app-messages are handed here. */
+  onAppMessage?: ((data: unknown) => void) | undefined;
   ref?: RefObject<HTMLElement | null>;
 }
 
-export function ConversationView({ conversationId, conversationUrl, minimized, ended, ref }: ConversationViewProps) {
+export function ConversationView({
+  conversationId,
+  conversationUrl,
+  minimized,
+  ended,
+  onAppMessage,
+  ref,
+}: ConversationViewProps) {
   return (
     <section
       ref={ref}
@@ -20,7 +32,9 @@ export function ConversationView({ conversationId, conversationUrl, minimized, e
       aria-label="Conversation"
       tabIndex={-1}
     >
-      {conversationUrl !== null ? (
+      {conversationUrl !== null && onAppMessage !== undefined && isDailyRoom(conversationUrl) ? (
+        <DailyFrame url={conversationUrl} onAppMessage={onAppMessage} />
+      ) : conversationUrl !== null ? (
         <iframe
           className="conversation__frame"
           src={conversationUrl}

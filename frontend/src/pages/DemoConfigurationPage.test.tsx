@@ -6,6 +6,33 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../App';
 import { FakeWebSocket, playFrame } from '../test/fakes';
 
+// daily-js's prebuilt frame, recorded: createFrame(parent, options) → join({url}), on('app-message', cb).
+const daily = vi.hoisted(() => ({
+  frames: [] as { parent: HTMLElement; joined: string[]; handlers: Map<string, (event: unknown) => void> }[],
+  destroyed: 0,
+}));
+vi.mock('@daily-co/daily-js', () => ({
+  default: {
+    createFrame(parent: HTMLElement) {
+      const frame = { parent, joined: [] as string[], handlers: new Map<string, (event: unknown) => void>() };
+      daily.frames.push(frame);
+      return {
+        on(event: string, handler: (event: unknown) => void) {
+          frame.handlers.set(event, handler);
+        },
+        join({ url }: { url: string }) {
+          frame.joined.push(url);
+          return Promise.resolve();
+        },
+        destroy() {
+          daily.destroyed += 1;
+          return Promise.resolve();
+        },
+      };
+    },
+  },
+}));
+
 const DEMO = {
   id: 'd1',
   name: 'Acme Analytics product tour',
@@ -140,16 +167,55 @@ describe('DemoConfigurationPage', () => {
     expect(socket.closedWith?.code).toBe(1000);
   });
 
-  it('shows the Tavus conversation in an iframe, and never a script URL', async () => {
-    const { unmount } = await openDemoPage('?conversation_id=c1&conversation_url=https%3A%2F%2Ftavus.daily.co%2Fabc');
+  it('shows a conversation URL in an iframe, and never a script URL', async () => {
+    const { unmount } = await openDemoPage('?conversation_id=c1&conversation_url=https%3A%2F%2Fmeet.example%2Fabc');
     const frame = conversation().querySelector('iframe');
-    expect(frame?.getAttribute('src')).toBe('https://tavus.daily.co/abc');
+    expect(frame?.getAttribute('src')).toBe('https://meet.example/abc');
     expect(frame?.getAttribute('allow')).toBe('camera; microphone; autoplay; display-capture');
     unmount();
     FakeWebSocket.reset();
 
     await openDemoPage('?conversation_id=c1&conversation_url=javascript%3Aalert(1)');
     expect(conversation().querySelector('iframe')).toBeNull();
+  });
+
+  it('embeds a Daily room with daily-js and forwards its Tavus tool calls, and only those', async () => {
+    daily.frames.length = 0;
+    const { socket, unmount } = await openDemoPage(
+      '?conversation_id=c1&conversation_url=https%3A%2F%2Ftavus.daily.co%2Fabc',
+    );
+    act(() => {
+      socket.accept();
+    });
+    await waitFor(() => {
+      expect(daily.frames).toHaveLength(1);
+    });
+    const [frame] = daily.frames;
+    if (frame === undefined) throw new Error('no Daily frame');
+    expect(conversation().contains(frame.parent)).toBe(true);
+    expect(frame.joined).toEqual(['https://tavus.daily.co/abc']);
+
+    const toolCall = {
+      message_type: 'conversation',
+      event_type: 'conversation.tool_call',
+      conversation_id: 'c1',
+      properties: { name: 'play_video', tool_call_id: 'call_1', arguments: '{"video_title":"Product Overview"}' },
+    };
+    act(() => {
+      frame.handlers.get('app-message')?.({ action: 'app-message', data: { event_type: 'conversation.utterance' } });
+      frame.handlers.get('app-message')?.({ action: 'app-message', data: toolCall, fromId: 'tavus' });
+    });
+    await waitFor(() => {
+      expect(fetchMock).toHaveBeenCalledWith(
+        '/api/sessions/demo-d1/tool-calls',
+        expect.objectContaining({ method: 'POST', body: JSON.stringify(toolCall) }),
+      );
+    });
+    const forwarded = fetchMock.mock.calls.filter(([url]) => typeof url === 'string' && url.endsWith('/tool-calls'));
+    expect(forwarded).toHaveLength(1);
+    expect(new Headers(forwarded[0]?.[1]?.headers).get('Authorization')).toBe('Bearer token-1');
+    unmount();
+    expect(daily.destroyed).toBeGreaterThan(0);
   });
 
   it('asks for the conversation when the address has none', async () => {

@@ -13,6 +13,7 @@ import { EmptyState } from '../components/EmptyState';
 import { DemoPanel } from '../components/DemoPanel';
 import { RetryBanner } from '../components/RetryBanner';
 import { ConversationView } from '../conversation/ConversationView';
+import { forwardToolCall, isToolCallMessage } from '../conversation/toolCallBridge';
 import { useAsync } from '../hooks/useAsync';
 import { useChannel } from '../hooks/useChannel';
 import {
@@ -62,6 +63,18 @@ export function DemoStage({ demoId, conversation }: { demoId: string; conversati
   const current = session.status === 'ready' ? session.value : null;
   const channelState = useChannel(current, renew, onEvent);
   const connection = session.status === 'loading' ? 'connecting' : channelState;
+
+  // Tavus tool calls seen as Daily app-messages go to the backend, bound to this session's channel.
+  const sessionToken = current?.websocket?.token ?? null;
+  const channel = current?.channel ?? null;
+  const onAppMessage = useCallback(
+    (data: unknown) => {
+      if (channel !== null && sessionToken !== null && isToolCallMessage(data)) {
+        void forwardToolCall(channel, sessionToken, data);
+      }
+    },
+    [channel, sessionToken],
+  );
 
   const act = useCallback((action: LayoutAction) => {
     // A closed player hands keyboard focus to the conversation instead of dropping it on <body>.
@@ -121,6 +134,7 @@ export function DemoStage({ demoId, conversation }: { demoId: string; conversati
           conversationUrl={conversation.conversation_url}
           minimized={minimized}
           ended={sessionEnded}
+          onAppMessage={onAppMessage}
         />
         <p className="visually-hidden" aria-live="polite">
           {announcement(layout)}
