@@ -7,6 +7,12 @@
 // restore the layout. Also: clicking "Pop out" (a real gesture) is coherent whatever Chromium decides, the
 // layout holds at 375 px wide, and the console stays free of errors and warnings.
 //
+// The main scenario runs over both transports the backend can name (DESIGN §5, §6): the built-in WebSocket
+// hub, and Supabase Realtime with the real supabase-js inside the page, against the local protocol-faithful
+// Supabase this repository ships (`demo-relay fake-supabase`): serve seeds the videos into its Storage,
+// play_video carries a signed Storage URL and goes out as a Realtime REST broadcast, and the fake's counters
+// prove the page joined `realtime:demo-<id>` and got that broadcast.
+//
 // Everything that could decide PiP is read through a DevTools-protocol session (Runtime.evaluate,
 // Page.captureScreenshot): Playwright's evaluate, waitFor* and screenshot run with a user gesture, which
 // would let PiP succeed only because of the test.
@@ -22,7 +28,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
@@ -42,15 +48,44 @@ const FIXTURE_CONVERSATION = 'c7f3a1b2e9d0';
 const CORNER_SLACK_PX = 24;
 const MAX_CORNER_SHARE = 0.35;
 
-/** @type {import('node:child_process').ChildProcess | undefined} */
-let service;
 /** @type {import('playwright-core').Browser | undefined} */
 let browser;
-let dataDir = '';
-let base = '';
-let demoId = '';
 
-// ---------- the service ----------
+// ---------- the processes (every one started here is stopped at the end, failure or not) ----------
+
+/** @type {Set<import('node:child_process').ChildProcess>} */
+const children = new Set();
+
+function startProcess(args, env, logFile) {
+  const log = createWriteStream(logFile);
+  const child = spawn(SERVICE_BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  return child;
+}
+
+async function stopProcess(child) {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  let timer;
+  const grace = new Promise((resolve) => {
+    timer = setTimeout(() => resolve(false), 20_000); // cleared below: a pending timer would hold the run 20 s
+  });
+  const stopped = await Promise.race([exited.then(() => true), grace]);
+  clearTimeout(timer);
+  if (!stopped) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+// Last resort when the runner ends this file abruptly (a timeout, an uncaught error): no orphans.
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
 
 async function freePort() {
   return new Promise((resolve, reject) => {
@@ -85,49 +120,100 @@ async function until(what, read, accept, timeoutMs = 15_000, everyMs = 100) {
   }
 }
 
-async function startService() {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'demo-relay-page-e2e-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env };
-  // The service's own settings come from this test alone (no outside database, Supabase or origins).
-  for (const key of ['DATABASE_URL', 'NOTIFIER', 'NOTIFIER_SESSIONS', 'STORAGE', 'SUPABASE_URL', 'PUBLIC_BASE_URL', 'ALLOWED_ORIGINS', 'HOST']) {
-    delete env[key];
-  }
-  Object.assign(env, {
-    PORT: String(port),
-    DATA_DIR: path.join(dataDir, 'data'),
-    TAVUS_WEBHOOK_SECRET: SECRET,
-    FRONTEND_DIST: DIST,
-    DEMO_RELAY_CONFIG: path.join(dataDir, 'absent.toml'),
-  });
-  const log = createWriteStream(path.join(dataDir, 'serve.log'));
-  service = spawn(SERVICE_BIN, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  service.stdout?.pipe(log);
-  service.stderr?.pipe(log);
-  const exited = new Promise((resolve) => service?.once('exit', resolve));
+/** Waits for `url` to answer 200 while `child` runs; the log in the error otherwise. */
+async function waitReady(what, child, url, logFile) {
   await until(
-    '/readyz',
+    what,
     async () => {
-      if (service?.exitCode !== null) throw new Error(`serve exited with ${String(service?.exitCode)}`);
-      return (await fetch(`${base}/readyz`)).status;
+      if (child.exitCode !== null) throw new Error(`${what}: exited with ${String(child.exitCode)}`);
+      return (await fetch(url)).status;
     },
     (status) => status === 200,
     60_000,
     200,
   ).catch(async (error) => {
-    const output = await readFile(path.join(dataDir, 'serve.log'), 'utf8').catch(() => '');
-    throw new Error(`${String(error)}\n--- serve.log ---\n${output}`);
+    const output = await readFile(logFile, 'utf8').catch(() => '');
+    throw new Error(`${String(error)}\n--- ${path.basename(logFile)} ---\n${output}`);
   });
-  void exited;
 }
 
-async function stopService() {
-  if (service === undefined || service.exitCode !== null) return;
-  const exited = new Promise((resolve) => service?.once('exit', resolve));
-  service.kill('SIGTERM');
-  const stopped = await Promise.race([exited.then(() => true), sleep(20_000).then(() => false)]);
-  if (!stopped) service.kill('SIGKILL');
+// ---------- the stacks: a `demo-relay serve` (and, for Supabase, the fake it talks to) ----------
+
+/**
+ * @typedef {object} Stack
+ * @property {'websocket' | 'supabase'} transport  what the sessions endpoint names, so what the page uses
+ * @property {string} label  the connection badge's "via …"
+ * @property {string} base  the service's URL
+ * @property {string} demoId  the seeded demo
+ * @property {string} [supabaseUrl]  the fake Supabase (Supabase stack only)
+ * @property {() => Promise<void>} stop
+ */
+
+async function startStack(transport) {
+  const dataDir = await mkdtemp(path.join(tmpdir(), `demo-relay-page-e2e-${transport}-`));
+  const started = [];
+  const stop = async () => {
+    // serve first: it talks to the fake while it shuts down
+    for (const child of started.reverse()) await stopProcess(child);
+    await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
+  };
+  try {
+    const env = { ...process.env };
+    // The service's own settings come from this test alone (no outside database, Supabase or origins).
+    for (const key of Object.keys(env)) {
+      if (key.startsWith('SUPABASE_') || key.startsWith('NOTIFIER') || key.startsWith('STORAGE')) delete env[key];
+    }
+    for (const key of ['DATABASE_URL', 'REALTIME_PRIVATE', 'PUBLIC_BASE_URL', 'ALLOWED_ORIGINS', 'HOST']) {
+      delete env[key];
+    }
+    /** @type {Partial<Stack>} */
+    const stack = { transport, label: transport === 'supabase' ? 'Supabase' : 'WebSocket' };
+
+    if (transport === 'supabase') {
+      const supabasePort = await freePort();
+      const supabaseUrl = `http://127.0.0.1:${supabasePort}`;
+      const fakeLog = path.join(dataDir, 'fake-supabase.log');
+      const fake = startProcess(['fake-supabase', '--port', String(supabasePort)], env, fakeLog);
+      started.push(fake);
+      await waitReady('fake-supabase', fake, `${supabaseUrl}/__fake/keys`, fakeLog);
+      const keys = await (await fetch(`${supabaseUrl}/__fake/keys`)).json();
+      Object.assign(env, {
+        SUPABASE_URL: supabaseUrl,
+        SUPABASE_SERVICE_ROLE_KEY: keys.service_key,
+        SUPABASE_ANON_KEY: keys.anon_key,
+        NOTIFIER: 'supabase', // STORAGE follows: supabase (seeded into the fake's bucket, signed URLs)
+      });
+      stack.supabaseUrl = supabaseUrl;
+    }
+
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    Object.assign(env, {
+      PORT: String(port),
+      DATA_DIR: path.join(dataDir, 'data'),
+      TAVUS_WEBHOOK_SECRET: SECRET,
+      FRONTEND_DIST: DIST,
+      DEMO_RELAY_CONFIG: path.join(dataDir, 'absent.toml'),
+    });
+    const serveLog = path.join(dataDir, 'serve.log');
+    const serve = startProcess(['serve'], env, serveLog);
+    started.push(serve);
+    await waitReady('serve /readyz', serve, `${base}/readyz`, serveLog);
+
+    const demos = await (await fetch(`${base}/api/demos`)).json();
+    assert.ok(Array.isArray(demos) && demos.length > 0, 'serve seeds a sample demo');
+    Object.assign(stack, { base, demoId: demos[0].id, stop });
+    return /** @type {Stack} */ (stack);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The fake Supabase's counters (DESIGN §6 paths it saw). */
+async function supabaseStats(stack) {
+  assert.ok(stack.supabaseUrl, 'a Supabase stack');
+  return (await fetch(`${stack.supabaseUrl}/__fake/stats`)).json();
 }
 
 // ---------- webhooks, signed as Tavus signs them ----------
@@ -140,7 +226,8 @@ async function fixture(name, fallback) {
   }
 }
 
-async function playVideo(conversationId, title) {
+/** A signed play_video tool call; the service's answer (200 played). */
+async function playVideo(stack, conversationId, title) {
   const body = await fixture('tool_call.play_video.json', {
     message_type: 'conversation',
     event_type: 'conversation.tool_call',
@@ -154,7 +241,7 @@ async function playVideo(conversationId, title) {
     arguments: JSON.stringify({ video_title: title }),
   };
   const raw = JSON.stringify(body);
-  const response = await fetch(`${base}/api/tavus-webhook`, {
+  const response = await fetch(`${stack.base}/api/tavus-webhook`, {
     method: 'POST',
     headers: {
       'Content-Type': 'application/json',
@@ -165,10 +252,11 @@ async function playVideo(conversationId, title) {
   const answer = await response.json();
   assert.equal(response.status, 200, JSON.stringify(answer));
   assert.equal(answer.status, 'played');
-  return answer.video.url;
+  return answer;
 }
 
-async function endSession() {
+/** The shutdown fixture's system.shutdown, authenticated by the URL token as Tavus's callbacks are. */
+async function endSession(stack) {
   const body = await fixture('system.shutdown.json', {
     conversation_id: FIXTURE_CONVERSATION,
     event_type: 'system.shutdown',
@@ -176,7 +264,7 @@ async function endSession() {
     properties: { shutdown_reason: 'participant_left_timeout' },
     timestamp: new Date().toISOString(),
   });
-  const response = await fetch(`${base}/api/tavus-webhook?token=${encodeURIComponent(SECRET)}`, {
+  const response = await fetch(`${stack.base}/api/tavus-webhook?token=${encodeURIComponent(SECRET)}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
@@ -187,7 +275,7 @@ async function endSession() {
 // ---------- the browser, read without user gestures ----------
 
 /** A page plus a DevTools session on it, and everything its console complained about. */
-async function openPage(viewport, conversationId) {
+async function openPage(stack, viewport, conversationId) {
   assert.ok(browser);
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
@@ -199,7 +287,7 @@ async function openPage(viewport, conversationId) {
   });
   page.on('pageerror', (error) => complaints.push(`pageerror: ${error.message}`));
   const cdp = await context.newCDPSession(page);
-  await page.goto(`${base}/demos/${demoId}?conversation_id=${encodeURIComponent(conversationId)}`);
+  await page.goto(`${stack.base}/demos/${stack.demoId}?conversation_id=${encodeURIComponent(conversationId)}`);
 
   /** Runtime.evaluate without `userGesture`: reading state grants no user activation. */
   const read = async (expression) => {
@@ -233,6 +321,7 @@ const STATE = `(() => {
   const popOut = [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Pop out') ?? null;
   return {
     connection: document.querySelector('[data-testid="connection-state"]')?.textContent ?? null,
+    via: document.querySelector('.connection__via')?.textContent ?? null,
     viewport: { width: window.innerWidth, height: window.innerHeight },
     conversation: rect(document.querySelector('[data-testid="conversation"]')),
     player: rect(player),
@@ -292,16 +381,59 @@ async function waitPlaying(read) {
   return second;
 }
 
+// ---------- the main scenario, over either transport ----------
+
+/**
+ * Idle page → a signed play_video webhook → the broadcast URL plays muted, PiP or "Pop out", the conversation
+ * in the bottom-right corner → system.shutdown (URL token) → player gone, layout back. `checks` adds what
+ * only one transport can show, with the tab still open.
+ */
+async function mainScenario(stack, { suffix = '', checks = {} } = {}) {
+  const tab = await openPage(stack, { width: 1280, height: 800 }, FIXTURE_CONVERSATION);
+  try {
+    const { read } = tab;
+    await until('connection-state "connected"', () => read(STATE), (s) => s.connection === 'connected');
+    const idle = await read(STATE);
+    assert.equal(idle.via, `via ${stack.label}`, 'the badge names the transport');
+    assert.equal(idle.player, null, 'no player element before a video');
+    assert.ok(idle.conversation?.shown && idle.conversation.width > idle.viewport.width / 2, 'the conversation is the page when idle');
+    await tab.screenshot(`idle${suffix}.png`);
+
+    const answer = await playVideo(stack, FIXTURE_CONVERSATION, 'Integrations tour'); // 12 s: time to look around
+    const url = answer.video.url;
+    assert.deepEqual(answer.delivered_via, [stack.transport], 'delivered over the stack\'s transport');
+    const playing = await waitPlaying(read);
+    assert.equal(playing.video.src, url, 'the <video> plays the broadcast URL');
+    assert.equal(playing.video.muted, true, 'muted');
+    assert.equal(playing.video.mutedAttribute, true, '<video muted>');
+
+    const decided = await until('PiP entered or "Pop out" shown', () => read(STATE), (s) => s.pip || s.popOut?.shown === true);
+    // Exactly one of the two: "Pop out" only when PiP was refused.
+    assert.notEqual(decided.pip, decided.popOut?.shown === true, `PiP and "Pop out" are exclusive: ${JSON.stringify(decided)}`);
+    if (!decided.pip) assert.ok(decided.player?.shown, 'refused PiP leaves the in-page player visible');
+
+    const minimized = await until('the conversation in the corner', () => read(STATE), inCorner, 5_000);
+    assertNotCovered(minimized);
+    await sleep(150); // the player's entrance animation
+    await tab.screenshot(`playing${suffix}.png`);
+    await checks.played?.(answer);
+
+    await endSession(stack);
+    const restored = await until('the player gone and the layout back', () => read(STATE), (s) => s.player === null && s.conversation !== null && sameBox(s.conversation, idle.conversation), 10_000);
+    assert.equal(restored.connection, 'connected', 'still subscribed after session_ended');
+    await checks.ended?.(answer);
+    assert.deepEqual(tab.complaints, [], 'no console errors or warnings');
+  } finally {
+    await tab.close();
+  }
+}
+
 // ---------- lifecycle ----------
 
 before(async () => {
   assert.ok(existsSync(path.join(DIST, 'index.html')), `no build at ${DIST}: run npm run build first`);
   assert.ok(existsSync(SERVICE_BIN), `no service at ${SERVICE_BIN} (make install, or set DEMO_RELAY_BIN)`);
   assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
-  await startService();
-  const demos = await (await fetch(`${base}/api/demos`)).json();
-  assert.ok(Array.isArray(demos) && demos.length > 0, 'serve seeds a sample demo');
-  demoId = demos[0].id;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -320,103 +452,137 @@ before(async () => {
 
 after(async () => {
   await browser?.close().catch(() => undefined);
-  await stopService();
-  if (dataDir !== '') await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
+  // Whatever a failed before() or a describe's after() left running.
+  await Promise.all([...children].map((child) => stopProcess(child)));
 });
 
 // ---------- the tests ----------
 
-test('pop-out path: a tool call plays muted, PiP or "Pop out", conversation to the corner; session_ended restores', { timeout: 90_000 }, async () => {
-  const tab = await openPage({ width: 1280, height: 800 }, FIXTURE_CONVERSATION);
-  try {
-    const { read } = tab;
-    await until('connection-state "connected"', () => read(STATE), (s) => s.connection === 'connected');
-    const idle = await read(STATE);
-    assert.equal(idle.player, null, 'no player element before a video');
-    assert.ok(idle.conversation?.shown && idle.conversation.width > idle.viewport.width / 2, 'the conversation is the page when idle');
-    await tab.screenshot('idle.png');
+describe('over the WebSocket hub', () => {
+  /** @type {Stack | undefined} */
+  let stack;
+  before(async () => {
+    stack = await startStack('websocket');
+  });
+  after(async () => {
+    await stack?.stop();
+  });
 
-    const url = await playVideo(FIXTURE_CONVERSATION, 'Integrations tour'); // 12 s: time to look around
-    const playing = await waitPlaying(read);
-    assert.equal(playing.video.src, url, 'the <video> plays the broadcast URL');
-    assert.equal(playing.video.muted, true, 'muted');
-    assert.equal(playing.video.mutedAttribute, true, '<video muted>');
+  test('pop-out path: a tool call plays muted, PiP or "Pop out", conversation to the corner; session_ended restores', { timeout: 90_000 }, async () => {
+    assert.ok(stack);
+    await mainScenario(stack);
+  });
 
-    const decided = await until('PiP entered or "Pop out" shown', () => read(STATE), (s) => s.pip || s.popOut?.shown === true);
-    // Exactly one of the two: "Pop out" only when PiP was refused.
-    assert.notEqual(decided.pip, decided.popOut?.shown === true, `PiP and "Pop out" are exclusive: ${JSON.stringify(decided)}`);
-    if (!decided.pip) assert.ok(decided.player?.shown, 'refused PiP leaves the in-page player visible');
+  test('"Pop out" on click (a real gesture) enters PiP where Chromium can, else keeps the floating player; close restores', { timeout: 90_000 }, async (t) => {
+    assert.ok(stack);
+    const conversation = `e2e-pop-out-${randomUUID()}`;
+    const tab = await openPage(stack, { width: 1280, height: 800 }, conversation);
+    try {
+      const { page, read } = tab;
+      await until('connection-state "connected"', () => read(STATE), (s) => s.connection === 'connected');
+      const idle = await read(STATE);
+      await playVideo(stack, conversation, 'Integrations tour');
+      await waitPlaying(read);
+      const before = await until('PiP decided', () => read(STATE), (s) => s.pip || s.popOut?.shown === true);
 
-    const minimized = await until('the conversation in the corner', () => read(STATE), inCorner, 5_000);
-    assertNotCovered(minimized);
-    await sleep(150); // the player's entrance animation
-    await tab.screenshot('playing.png');
+      if (!before.pip) {
+        await page.getByRole('button', { name: 'Pop out', exact: true }).click();
+        const after = await until(
+          'a coherent answer to "Pop out"',
+          () => read(STATE),
+          // Entered: PiP on, the button gone. Refused again: the floating player and the button stay.
+          (s) => (s.pip && s.popOut === null) || (!s.pip && s.player?.shown === true && s.popOut?.shown === true),
+          5_000,
+        );
+        // Give a late PiP answer the chance to contradict the first reading.
+        await sleep(500);
+        const settled = await read(STATE);
+        assert.equal(settled.pip, after.pip, 'the outcome holds');
+        assert.ok(settled.player?.shown, 'the in-page player stays while the video plays');
+        assertInCorner(settled);
+        t.diagnostic(`Pop out → ${settled.pip ? 'picture-in-picture entered' : 'refused, floating player kept'}`);
+      }
 
-    await endSession();
-    const restored = await until('the player gone and the layout back', () => read(STATE), (s) => s.player === null && s.conversation !== null && sameBox(s.conversation, idle.conversation), 10_000);
-    assert.equal(restored.connection, 'connected', 'still subscribed after session_ended');
-    assert.deepEqual(tab.complaints, [], 'no console errors or warnings');
-  } finally {
-    await tab.close();
-  }
-});
-
-test('"Pop out" on click (a real gesture) enters PiP where Chromium can, else keeps the floating player; close restores', { timeout: 90_000 }, async (t) => {
-  const conversation = `e2e-pop-out-${randomUUID()}`;
-  const tab = await openPage({ width: 1280, height: 800 }, conversation);
-  try {
-    const { page, read } = tab;
-    await until('connection-state "connected"', () => read(STATE), (s) => s.connection === 'connected');
-    const idle = await read(STATE);
-    await playVideo(conversation, 'Integrations tour');
-    await waitPlaying(read);
-    const before = await until('PiP decided', () => read(STATE), (s) => s.pip || s.popOut?.shown === true);
-
-    if (!before.pip) {
-      await page.getByRole('button', { name: 'Pop out', exact: true }).click();
-      const after = await until(
-        'a coherent answer to "Pop out"',
-        () => read(STATE),
-        // Entered: PiP on, the button gone. Refused again: the floating player and the button stay.
-        (s) => (s.pip && s.popOut === null) || (!s.pip && s.player?.shown === true && s.popOut?.shown === true),
-        5_000,
-      );
-      // Give a late PiP answer the chance to contradict the first reading.
-      await sleep(500);
-      const settled = await read(STATE);
-      assert.equal(settled.pip, after.pip, 'the outcome holds');
-      assert.ok(settled.player?.shown, 'the in-page player stays while the video plays');
-      assertInCorner(settled);
-      t.diagnostic(`Pop out → ${settled.pip ? 'picture-in-picture entered' : 'refused, floating player kept'}`);
+      await page.getByRole('button', { name: 'Close video' }).click();
+      const closed = await until('the player closed', () => read(STATE), (s) => s.player === null && sameBox(s.conversation, idle.conversation), 5_000);
+      assert.equal(closed.pip, false, 'closing leaves picture-in-picture');
+      assert.deepEqual(tab.complaints, [], 'no console errors or warnings');
+    } finally {
+      await tab.close();
     }
+  });
 
-    await page.getByRole('button', { name: 'Close video' }).click();
-    const closed = await until('the player closed', () => read(STATE), (s) => s.player === null && sameBox(s.conversation, idle.conversation), 5_000);
-    assert.equal(closed.pip, false, 'closing leaves picture-in-picture');
-    assert.deepEqual(tab.complaints, [], 'no console errors or warnings');
-  } finally {
-    await tab.close();
-  }
+  test('375 px wide: the corner conversation stays within 35% and uncovered; the video\'s end restores the layout', { timeout: 90_000 }, async () => {
+    assert.ok(stack);
+    const conversation = `e2e-narrow-${randomUUID()}`;
+    const tab = await openPage(stack, { width: 375, height: 667 }, conversation);
+    try {
+      const { read } = tab;
+      await until('connection-state "connected"', () => read(STATE), (s) => s.connection === 'connected');
+      const idle = await read(STATE);
+      await playVideo(stack, conversation, 'Product Overview'); // 6 s
+      await waitPlaying(read);
+      const minimized = await until('the conversation in the corner', () => read(STATE), inCorner, 5_000);
+      assertNotCovered(minimized);
+      assert.ok(minimized.player?.shown && minimized.player.right <= minimized.viewport.width, 'the player fits the width');
+      await sleep(150);
+      await tab.screenshot('minimized.png');
+
+      await until('the video to end and the layout to return', () => read(STATE), (s) => s.player === null && sameBox(s.conversation, idle.conversation), 20_000, 200);
+      assert.deepEqual(tab.complaints, [], 'no console errors or warnings');
+    } finally {
+      await tab.close();
+    }
+  });
 });
 
-test('375 px wide: the corner conversation stays within 35% and uncovered; the video\'s end restores the layout', { timeout: 90_000 }, async () => {
-  const conversation = `e2e-narrow-${randomUUID()}`;
-  const tab = await openPage({ width: 375, height: 667 }, conversation);
-  try {
-    const { read } = tab;
-    await until('connection-state "connected"', () => read(STATE), (s) => s.connection === 'connected');
-    const idle = await read(STATE);
-    await playVideo(conversation, 'Product Overview'); // 6 s
-    await waitPlaying(read);
-    const minimized = await until('the conversation in the corner', () => read(STATE), inCorner, 5_000);
-    assertNotCovered(minimized);
-    assert.ok(minimized.player?.shown && minimized.player.right <= minimized.viewport.width, 'the player fits the width');
-    await sleep(150);
-    await tab.screenshot('minimized.png');
+describe('over Supabase Realtime (supabase-js in the page, the local fake Supabase)', () => {
+  /** @type {Stack | undefined} */
+  let stack;
+  before(async () => {
+    stack = await startStack('supabase');
+  });
+  after(async () => {
+    await stack?.stop();
+  });
 
-    await until('the video to end and the layout to return', () => read(STATE), (s) => s.player === null && sameBox(s.conversation, idle.conversation), 20_000, 200);
-    assert.deepEqual(tab.complaints, [], 'no console errors or warnings');
-  } finally {
-    await tab.close();
-  }
+  test('pop-out path over Supabase: the page joins realtime:demo-<id>, the REST broadcast plays the signed Storage URL; session_ended restores', { timeout: 90_000 }, async (t) => {
+    assert.ok(stack);
+    const { supabaseUrl, demoId } = stack;
+    const topic = `demo-${demoId}`;
+    /** The REST broadcasts the fake accepted for the page's topic. */
+    const broadcastsOf = (stats, event) => stats.broadcasts.filter((b) => b.topic === topic && b.event === event);
+
+    await mainScenario(stack, {
+      suffix: '-supabase',
+      checks: {
+        played: async (answer) => {
+          // serve seeded its videos into the fake's bucket and signs URLs there (STORAGE=supabase).
+          assert.match(answer.video.url, new RegExp(`^${supabaseUrl}/storage/v1/object/sign/demo-videos/${demoId}/[^?]+\\?token=`), 'a signed Storage URL');
+          const stats = await supabaseStats(stack);
+          const joins = stats.joins.filter((j) => j.topic === `realtime:${topic}`);
+          assert.ok(joins.some((j) => j.status === 'ok' && j.private === false), `the page joined realtime:${topic}: ${JSON.stringify(stats.joins)}`);
+          assert.ok(joins.every((j) => j.status === 'ok'), `no refused join: ${JSON.stringify(joins)}`);
+          assert.ok(joins.every((j) => j.vsn === '2.0.0'), `supabase-js speaks serializer 2.0.0: ${JSON.stringify(joins)}`);
+          const [played, ...more] = broadcastsOf(stats, 'play_video');
+          assert.equal(more.length, 0, `one play_video broadcast: ${JSON.stringify(stats.broadcasts)}`);
+          assert.equal(played?.payload.url, answer.video.url, 'the broadcast carries the URL the page plays');
+          assert.equal(played.delivered, 1, 'the fake pushed it to the page\'s channel');
+          // The <video> fetched the object from the fake's Storage, not from the service.
+          const object = new URL(answer.video.url).pathname.replace('/storage/v1/object/sign/', '');
+          assert.ok((stats.downloads[object] ?? 0) >= 1, `the page downloaded ${object}: ${JSON.stringify(stats.downloads)}`);
+        },
+        ended: async () => {
+          const stats = await supabaseStats(stack);
+          const ended = broadcastsOf(stats, 'session_ended');
+          assert.equal(ended.length, 1, `one session_ended broadcast: ${JSON.stringify(stats.broadcasts)}`);
+          assert.equal(ended[0].payload.conversation_id, FIXTURE_CONVERSATION);
+          assert.equal(ended[0].delivered, 1);
+          assert.equal(broadcastsOf(stats, 'play_video').length, 1, 'session_ended sent no second video');
+          const joined = stats.joins.filter((j) => j.topic === `realtime:${topic}` && j.status === 'ok').length;
+          t.diagnostic(`fake Supabase: ${String(joined)} join(s) of realtime:${topic}, REST broadcasts ${stats.broadcasts.map((b) => `${b.event}→${String(b.delivered)}`).join(', ')}, ${String(stats.ws_connections)} socket(s)`);
+        },
+      },
+    });
+  });
 });
