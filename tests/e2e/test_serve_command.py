@@ -17,7 +17,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.support.server import free_port, wait_ready
+from tests.support.server import free_port, stop, wait_ready
 
 BIN = Path(sys.executable).parent
 SECRET = "serve-test-secret"
@@ -49,11 +49,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         ready_after = wait_ready(base, process, started)
         yield base, env, ready_after
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log_file.close()
 
 

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tests.fakes.supabase import node_listener
-from tests.support.server import free_port, wait_ready
+from tests.support.server import free_port, stop, wait_ready
 
 BIN = Path(sys.executable).parent
 SECRET = "serve-supabase-secret"
@@ -33,15 +33,6 @@ def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pop
         return subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
     finally:
         handle.close()  # the child has its own descriptor
-
-
-def _stop(process: subprocess.Popen[Any]) -> None:
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +68,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         yield {"base": base, "supabase_url": supabase_url, "keys": keys, "env": env, "work": work}
     finally:
         if relay is not None:
-            _stop(relay)
-        _stop(fake)
+            stop(relay)
+        stop(fake)
 
 
 def test_serve_seeded_the_project_through_the_storage_api(stack: dict[str, Any]) -> None:

@@ -62,3 +62,13 @@ def wait_ready(
             pass
         time.sleep(0.1)
     raise AssertionError(f"{path} not 200 within {within_s} s")
+
+
+def stop(process: subprocess.Popen[Any], timeout_s: float = 20) -> None:
+    """SIGTERM (a graceful stop: serve stops its embedded Postgres too), SIGKILL if it does not exit."""
+    process.terminate()
+    try:
+        process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
