@@ -151,3 +151,20 @@ async def test_prepare_creates_the_bucket_once_and_put_uploads(
     await urls.put(clip, "d9/clip.mp4")  # replacing is fine (upsert)
     stored = supabase.fake.get_object("fresh-bucket", "d9/clip.mp4")
     assert stored is not None and stored.content_type == "video/mp4" and stored.data == clip.read_bytes()
+
+
+async def test_a_caller_that_goes_away_does_not_cancel_the_call_for_the_others(
+    supabase: RunningFakeSupabase, connection: SupabaseConnection
+) -> None:
+    urls = storage(connection, FakeClock())
+    supabase.fake.inject("storage", delay_s=0.3, times=1)
+    first = asyncio.create_task(urls.url_for(VIDEO))
+    await asyncio.sleep(0.05)
+    second = asyncio.create_task(urls.url_for(VIDEO))
+    await asyncio.sleep(0.05)
+    first.cancel()  # its HTTP request was cancelled by the client going away
+    assert (await second).url
+    assert first.cancelled()
+    assert supabase.fake.sign_count(BUCKET, VIDEO.storage_path) == 1
+    await urls.url_for(VIDEO)  # and the result was cached
+    assert supabase.fake.sign_count(BUCKET, VIDEO.storage_path) == 1

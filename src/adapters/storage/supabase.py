@@ -70,7 +70,7 @@ class SupabaseVideoStorage:
         self._ttl_s = ttl_s
         self._clock = clock
         self._cache: dict[str, _Cached] = {}
-        self._in_flight: dict[str, asyncio.Future[_Cached]] = {}
+        self._in_flight: dict[str, asyncio.Future[_Cached]] = {}  # running Storage calls, by path
 
     @property
     def bucket(self) -> str:
@@ -102,24 +102,21 @@ class SupabaseVideoStorage:
         return entry.expires_at - now >= timedelta(seconds=needed_s)
 
     async def _single_flight(self, path: str, fetch: Callable[[], Awaitable[_Cached]]) -> _Cached:
-        """One Storage call per object at a time; concurrent callers await the same result."""
-        pending = self._in_flight.get(path)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[_Cached] = asyncio.get_running_loop().create_future()
-        self._in_flight[path] = future
-        try:
-            entry = await fetch()
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # marks it retrieved: a lone caller must not log "never retrieved"
-            raise
-        else:
-            self._cache[path] = entry
-            future.set_result(entry)
-            return entry
-        finally:
+        """One Storage call per object at a time; concurrent callers await the same result. The call runs
+        as its own task, so a caller that goes away (a cancelled request) does not cancel it for the rest."""
+        task = self._in_flight.get(path)
+        if task is None:
+            task = asyncio.ensure_future(fetch())
+            self._in_flight[path] = task
+            task.add_done_callback(lambda done: self._landed(path, done))
+        return await asyncio.shield(task)
+
+    def _landed(self, path: str, task: asyncio.Future[_Cached]) -> None:
+        if self._in_flight.get(path) is task:
             del self._in_flight[path]
+        # Reading the exception marks it retrieved; a failure is not cached, the next call asks again.
+        if not task.cancelled() and task.exception() is None:
+            self._cache[path] = task.result()
 
     async def _fetch(self, path: str) -> _Cached:
         bucket = self._storage.from_(self._bucket)
