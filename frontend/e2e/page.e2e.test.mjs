@@ -11,7 +11,10 @@
 // hub, and Supabase Realtime with the real supabase-js inside the page, against the local protocol-faithful
 // Supabase this repository ships (`demo-relay fake-supabase`): serve seeds the videos into its Storage,
 // play_video carries a signed Storage URL and goes out as a Realtime REST broadcast, and the fake's counters
-// prove the page joined `realtime:demo-<id>` and got that broadcast.
+// prove the page joined `realtime:demo-<id>` and got that broadcast. A third stack runs the same scenario on
+// private channels (REALTIME_PRIVATE=true): the sessions endpoint hands the page a Realtime JWT for
+// `setAuth`, the page joins with `config.private`, and the fake admits it only as this project's RLS policy
+// does (`--private-policy claim:demo_relay_channel`: the token's claim must name the channel).
 //
 // Everything that could decide PiP is read through a DevTools-protocol session (Runtime.evaluate,
 // Page.captureScreenshot): Playwright's evaluate, waitFor* and screenshot run with a user gesture, which
@@ -145,12 +148,20 @@ async function waitReady(what, child, url, logFile) {
  * @property {string} label  the connection badge's "via …"
  * @property {string} base  the service's URL
  * @property {string} demoId  the seeded demo
+ * @property {boolean} private  Realtime private channels (REALTIME_PRIVATE=true; Supabase stack only)
  * @property {string} [supabaseUrl]  the fake Supabase (Supabase stack only)
  * @property {() => Promise<void>} stop
  */
 
-async function startStack(transport) {
-  const dataDir = await mkdtemp(path.join(tmpdir(), `demo-relay-page-e2e-${transport}-`));
+/**
+ * @param {'websocket' | 'supabase'} transport
+ * @param {{ privateChannels?: boolean }} [options]  privateChannels: serve with REALTIME_PRIVATE=true and the
+ *   fake's JWT secret, the fake enforcing the migration's policy (a viewer only on its token's channel)
+ */
+async function startStack(transport, { privateChannels = false } = {}) {
+  assert.ok(!privateChannels || transport === 'supabase', 'private channels are a Supabase feature');
+  const flavour = `${transport}${privateChannels ? '-private' : ''}`;
+  const dataDir = await mkdtemp(path.join(tmpdir(), `demo-relay-page-e2e-${flavour}-`));
   const started = [];
   const stop = async () => {
     // serve first: it talks to the fake while it shuts down
@@ -167,13 +178,14 @@ async function startStack(transport) {
       delete env[key];
     }
     /** @type {Partial<Stack>} */
-    const stack = { transport, label: transport === 'supabase' ? 'Supabase' : 'WebSocket' };
+    const stack = { transport, label: transport === 'supabase' ? 'Supabase' : 'WebSocket', private: privateChannels };
 
     if (transport === 'supabase') {
       const supabasePort = await freePort();
       const supabaseUrl = `http://127.0.0.1:${supabasePort}`;
       const fakeLog = path.join(dataDir, 'fake-supabase.log');
-      const fake = startProcess(['fake-supabase', '--port', String(supabasePort)], env, fakeLog);
+      const policy = privateChannels ? ['--private-policy', 'claim:demo_relay_channel'] : [];
+      const fake = startProcess(['fake-supabase', '--port', String(supabasePort), ...policy], env, fakeLog);
       started.push(fake);
       await waitReady('fake-supabase', fake, `${supabaseUrl}/__fake/keys`, fakeLog);
       const keys = await (await fetch(`${supabaseUrl}/__fake/keys`)).json();
@@ -183,6 +195,10 @@ async function startStack(transport) {
         SUPABASE_ANON_KEY: keys.anon_key,
         NOTIFIER: 'supabase', // STORAGE follows: supabase (seeded into the fake's bucket, signed URLs)
       });
+      if (privateChannels) {
+        // serve signs the pages' Realtime tokens with the project's secret, which the fake verifies.
+        Object.assign(env, { REALTIME_PRIVATE: 'true', SUPABASE_JWT_SECRET: keys.jwt_secret });
+      }
       stack.supabaseUrl = supabaseUrl;
     }
 
@@ -274,10 +290,29 @@ async function endSession(stack) {
 
 // ---------- the browser, read without user gestures ----------
 
-/** A page plus a DevTools session on it, and everything its console complained about. */
-async function openPage(stack, viewport, conversationId) {
+/**
+ * A page plus a DevTools session on it, and everything its console complained about. With `dropsSockets`,
+ * the page's WebSockets are kept (a transparent subclass installed before the page's scripts) so that
+ * `dropSockets()` can cut them behind the library's back, as a lost connection would (supabase-js reconnects).
+ */
+async function openPage(stack, viewport, conversationId, { dropsSockets = false } = {}) {
   assert.ok(browser);
   const context = await browser.newContext({ viewport });
+  if (dropsSockets) {
+    await context.addInitScript(() => {
+      const Native = globalThis.WebSocket;
+      const open = [];
+      globalThis.WebSocket = class extends Native {
+        constructor(...args) {
+          super(...args);
+          open.push(this);
+        }
+      };
+      Object.defineProperty(globalThis, '__e2eDropSockets', {
+        value: () => open.splice(0).filter((socket) => socket.readyState <= Native.OPEN).map((socket) => socket.close(4000, 'e2e: connection lost')).length,
+      });
+    });
+  }
   const page = await context.newPage();
   const complaints = [];
   page.on('console', (message) => {
@@ -305,7 +340,9 @@ async function openPage(stack, viewport, conversationId) {
     await writeFile(path.join(SCREENSHOTS, name), Buffer.from(data, 'base64'));
   };
   const close = () => context.close();
-  return { page, read, screenshot, close, complaints };
+  /** Cuts the page's open WebSockets (openPage with `dropsSockets`); how many it cut. */
+  const dropSockets = () => read('window.__e2eDropSockets()');
+  return { page, read, screenshot, close, complaints, dropSockets };
 }
 
 const STATE = `(() => {
@@ -428,6 +465,64 @@ async function mainScenario(stack, { suffix = '', checks = {} } = {}) {
   }
 }
 
+// ---------- what the fake Supabase saw, for the Supabase stacks ----------
+
+/**
+ * The `checks` of mainScenario on a Supabase stack: the fake's counters show the page's join of
+ * `realtime:demo-<id>` (private or not, as the stack) succeeded and each REST broadcast (same `private`)
+ * was delivered to it; the <video> fetched the signed Storage URL from the fake.
+ */
+function supabaseChecks(stack, t) {
+  const { supabaseUrl, demoId } = stack;
+  const topic = `demo-${demoId}`;
+  const kind = stack.private ? 'private' : 'public';
+  /** The REST broadcasts the fake accepted for the page's topic. */
+  const broadcastsOf = (stats, event) => stats.broadcasts.filter((b) => b.topic === topic && b.event === event);
+  /** One broadcast of `event`, as private as the stack, authorised and pushed to the page's one channel. */
+  const assertDelivered = (stats, event) => {
+    const [sent, ...more] = broadcastsOf(stats, event);
+    assert.equal(more.length, 0, `one ${event} broadcast: ${JSON.stringify(stats.broadcasts)}`);
+    assert.ok(sent, `a ${event} broadcast: ${JSON.stringify(stats.broadcasts)}`);
+    assert.equal(sent.private, stack.private, `the ${event} broadcast is ${kind}: ${JSON.stringify(sent)}`);
+    assert.equal(sent.authorized, true, `the fake let serve send ${event}: ${JSON.stringify(sent)}`);
+    assert.equal(sent.delivered, 1, `the fake pushed ${event} to the page's channel: ${JSON.stringify(sent)}`);
+    return sent;
+  };
+  return {
+    played: async (answer) => {
+      // serve seeded its videos into the fake's bucket and signs URLs there (STORAGE=supabase).
+      assert.match(answer.video.url, new RegExp(`^${supabaseUrl}/storage/v1/object/sign/demo-videos/${demoId}/[^?]+\\?token=`), 'a signed Storage URL');
+      const stats = await supabaseStats(stack);
+      const joins = stats.joins.filter((j) => j.topic === `realtime:${topic}`);
+      assert.ok(joins.some((j) => j.status === 'ok' && j.private === stack.private), `the page joined realtime:${topic} (${kind}): ${JSON.stringify(stats.joins)}`);
+      assert.ok(joins.every((j) => j.status === 'ok'), `no refused join: ${JSON.stringify(joins)}`);
+      assert.ok(joins.every((j) => j.private === stack.private), `every join ${kind}: ${JSON.stringify(joins)}`);
+      assert.ok(joins.every((j) => j.vsn === '2.0.0'), `supabase-js speaks serializer 2.0.0: ${JSON.stringify(joins)}`);
+      const played = assertDelivered(stats, 'play_video');
+      assert.equal(played.payload.url, answer.video.url, 'the broadcast carries the URL the page plays');
+      // The <video> fetched the object from the fake's Storage, not from the service.
+      const object = new URL(answer.video.url).pathname.replace('/storage/v1/object/sign/', '');
+      assert.ok((stats.downloads[object] ?? 0) >= 1, `the page downloaded ${object}: ${JSON.stringify(stats.downloads)}`);
+    },
+    ended: async () => {
+      const stats = await supabaseStats(stack);
+      const ended = assertDelivered(stats, 'session_ended');
+      assert.equal(ended.payload.conversation_id, FIXTURE_CONVERSATION);
+      assert.equal(broadcastsOf(stats, 'play_video').length, 1, 'session_ended sent no second video');
+      const joins = stats.joins.filter((j) => j.topic === `realtime:${topic}`);
+      assert.ok(joins.every((j) => j.status === 'ok'), `no refused join, even later: ${JSON.stringify(joins)}`);
+      const joined = joins.filter((j) => j.status === 'ok').length;
+      t.diagnostic(`fake Supabase: ${String(joined)} ${kind} join(s) of realtime:${topic}, REST broadcasts ${stats.broadcasts.map((b) => `${b.event}→${String(b.delivered)}`).join(', ')}, ${String(stats.ws_connections)} socket(s)`);
+    },
+  };
+}
+
+/** Decodes a JWT's claims (no verification: the fake verified it). */
+function jwtClaims(token) {
+  const [, body] = token.split('.');
+  return JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+}
+
 // ---------- lifecycle ----------
 
 before(async () => {
@@ -548,41 +643,82 @@ describe('over Supabase Realtime (supabase-js in the page, the local fake Supaba
 
   test('pop-out path over Supabase: the page joins realtime:demo-<id>, the REST broadcast plays the signed Storage URL; session_ended restores', { timeout: 90_000 }, async (t) => {
     assert.ok(stack);
-    const { supabaseUrl, demoId } = stack;
-    const topic = `demo-${demoId}`;
-    /** The REST broadcasts the fake accepted for the page's topic. */
-    const broadcastsOf = (stats, event) => stats.broadcasts.filter((b) => b.topic === topic && b.event === event);
-
-    await mainScenario(stack, {
-      suffix: '-supabase',
-      checks: {
-        played: async (answer) => {
-          // serve seeded its videos into the fake's bucket and signs URLs there (STORAGE=supabase).
-          assert.match(answer.video.url, new RegExp(`^${supabaseUrl}/storage/v1/object/sign/demo-videos/${demoId}/[^?]+\\?token=`), 'a signed Storage URL');
-          const stats = await supabaseStats(stack);
-          const joins = stats.joins.filter((j) => j.topic === `realtime:${topic}`);
-          assert.ok(joins.some((j) => j.status === 'ok' && j.private === false), `the page joined realtime:${topic}: ${JSON.stringify(stats.joins)}`);
-          assert.ok(joins.every((j) => j.status === 'ok'), `no refused join: ${JSON.stringify(joins)}`);
-          assert.ok(joins.every((j) => j.vsn === '2.0.0'), `supabase-js speaks serializer 2.0.0: ${JSON.stringify(joins)}`);
-          const [played, ...more] = broadcastsOf(stats, 'play_video');
-          assert.equal(more.length, 0, `one play_video broadcast: ${JSON.stringify(stats.broadcasts)}`);
-          assert.equal(played?.payload.url, answer.video.url, 'the broadcast carries the URL the page plays');
-          assert.equal(played.delivered, 1, 'the fake pushed it to the page\'s channel');
-          // The <video> fetched the object from the fake's Storage, not from the service.
-          const object = new URL(answer.video.url).pathname.replace('/storage/v1/object/sign/', '');
-          assert.ok((stats.downloads[object] ?? 0) >= 1, `the page downloaded ${object}: ${JSON.stringify(stats.downloads)}`);
-        },
-        ended: async () => {
-          const stats = await supabaseStats(stack);
-          const ended = broadcastsOf(stats, 'session_ended');
-          assert.equal(ended.length, 1, `one session_ended broadcast: ${JSON.stringify(stats.broadcasts)}`);
-          assert.equal(ended[0].payload.conversation_id, FIXTURE_CONVERSATION);
-          assert.equal(ended[0].delivered, 1);
-          assert.equal(broadcastsOf(stats, 'play_video').length, 1, 'session_ended sent no second video');
-          const joined = stats.joins.filter((j) => j.topic === `realtime:${topic}` && j.status === 'ok').length;
-          t.diagnostic(`fake Supabase: ${String(joined)} join(s) of realtime:${topic}, REST broadcasts ${stats.broadcasts.map((b) => `${b.event}→${String(b.delivered)}`).join(', ')}, ${String(stats.ws_connections)} socket(s)`);
-        },
-      },
-    });
+    await mainScenario(stack, { suffix: '-supabase', checks: supabaseChecks(stack, t) });
   });
+});
+
+describe('over private Supabase Realtime channels (REALTIME_PRIVATE=true, setAuth with the session\'s token)', () => {
+  /** @type {Stack | undefined} */
+  let stack;
+  before(async () => {
+    stack = await startStack('supabase', { privateChannels: true });
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  test('the sessions endpoint hands out a Realtime token for the demo\'s channel only', async () => {
+    assert.ok(stack);
+    const response = await fetch(`${stack.base}/api/demos/${stack.demoId}/sessions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ conversation_id: `e2e-private-${randomUUID()}` }),
+    });
+    const session = await response.json();
+    assert.equal(response.status, 201, JSON.stringify(session));
+    assert.equal(session.transport, 'supabase');
+    const { supabase } = session;
+    assert.equal(supabase.url, stack.supabaseUrl);
+    assert.equal(supabase.private, true);
+    assert.equal(typeof supabase.access_token, 'string');
+    assert.ok(Date.parse(supabase.access_token_expires_at) > Date.now(), 'the token is not expired');
+    const claims = jwtClaims(supabase.access_token);
+    assert.equal(claims.role, 'authenticated');
+    assert.equal(claims.demo_relay_channel, `demo-${stack.demoId}`, 'the claim the fake\'s policy checks');
+  });
+
+  test('pop-out path on a private channel: the page joins realtime:demo-<id> privately with its token, the private broadcast plays; session_ended restores', { timeout: 90_000 }, async (t) => {
+    assert.ok(stack);
+    await mainScenario(stack, { suffix: '-supabase-private', checks: supabaseChecks(stack, t) });
+  });
+
+  // supabase-js runs Realtime with an accessToken callback (its auth session, else the anon key) that it calls
+  // again on connect, on every join and heartbeat; a rejoin after a lost connection must still carry the
+  // session's token, or Realtime (and the fake, with the project's policy) refuses the private channel.
+  test('a lost connection: supabase-js reconnects and rejoins the private channel with the session\'s token; a video after it plays', { timeout: 90_000 }, async (t) => {
+    assert.ok(stack);
+    const topic = `realtime:demo-${stack.demoId}`;
+    const conversation = `e2e-private-reconnect-${randomUUID()}`;
+    const tab = await openPage(stack, { width: 1280, height: 800 }, conversation, { dropsSockets: true });
+    try {
+      const { read } = tab;
+      await until('connection-state "connected"', () => read(STATE), (s) => s.connection === 'connected');
+      const joinsBefore = (await supabaseStats(stack)).joins.length;
+      assert.equal(await tab.dropSockets(), 1, 'the page had one Realtime socket to lose');
+      await until('the page to notice', () => read(STATE), (s) => s.connection !== 'connected', 5_000, 20);
+      const rejoined = await until(
+        'a rejoin of the private channel',
+        async () => (await supabaseStats(stack)).joins.slice(joinsBefore).filter((j) => j.topic === topic),
+        (joins) => joins.length > 0,
+        15_000,
+      );
+      assert.ok(rejoined.every((j) => j.private === true && j.status === 'ok'), `the rejoin is private and admitted: ${JSON.stringify(rejoined)}`);
+      await until('connection-state "connected" again', () => read(STATE), (s) => s.connection === 'connected', 15_000);
+
+      const answer = await playVideo(stack, conversation, 'Product Overview');
+      const stats = await supabaseStats(stack);
+      const sent = stats.broadcasts.filter((b) => b.topic === `demo-${stack.demoId}` && b.event === 'play_video').at(-1);
+      assert.equal(sent?.private, true);
+      assert.equal(sent.delivered, 1, `the rejoined channel takes the broadcast: ${JSON.stringify(stats.broadcasts)}`);
+      const playing = await waitPlaying(read);
+      assert.equal(playing.video.src, answer.video.url, 'the <video> plays the broadcast URL');
+      const joins = stats.joins.slice(joinsBefore).filter((j) => j.topic === topic);
+      assert.ok(joins.every((j) => j.status === 'ok'), `no refused rejoin: ${JSON.stringify(joins)}`);
+      assert.deepEqual(tab.complaints, [], 'no console errors or warnings');
+      t.diagnostic(`after the drop: ${String(joins.length)} private join(s) of ${topic}, ${String(stats.ws_connections)} socket(s) in all`);
+    } finally {
+      await tab.close();
+    }
+  });
+
 });

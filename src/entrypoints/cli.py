@@ -217,17 +217,31 @@ def send_tool_call(
 @click.option(
     "--jwt-secret", default=None, help="Project JWT secret (default: the Supabase CLI's local one)."
 )
-def fake_supabase(host: str, port: int, buckets: tuple[str, ...], jwt_secret: str | None) -> None:
+@click.option(
+    "--private-policy",
+    default="authenticated",
+    show_default=True,
+    help="Who may join and broadcast on private channels (the stand-in for RLS on realtime.messages): "
+    "'authenticated' = any user JWT; 'claim:NAME' = only the topic the JWT's claim NAME names "
+    "(claim:demo_relay_channel is this project's migration). service_role always may.",
+)
+def fake_supabase(
+    host: str, port: int, buckets: tuple[str, ...], jwt_secret: str | None, private_policy: str
+) -> None:
     """Run the local protocol-faithful Supabase (Storage + Realtime) the tests use, for local trials.
 
     It prints SUPABASE_URL and the anon / service_role keys to start `demo-relay serve` against."""
-    from demo_relay.testing.fake_supabase import BucketSpec, serve
+    from demo_relay.testing.fake_supabase import BucketSpec, PrivatePolicy, serve
 
     try:
         specs = [BucketSpec.parse(b) for b in buckets]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--bucket") from None
-    serve(host, port, jwt_secret=jwt_secret, buckets=specs)
+    try:
+        policy = PrivatePolicy.parse(private_policy)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--private-policy") from None
+    serve(host, port, jwt_secret=jwt_secret, buckets=specs, authorize=policy)
 
 
 _NO_SETTINGS = {"fake-supabase"}

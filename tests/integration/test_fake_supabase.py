@@ -1,6 +1,8 @@
 """The fake Supabase's own controls: faults (status, delay, down; cleared after `times`), counters, the
-/__fake/ HTTP endpoints Node and browser tests use, and the `python -m demo_relay.testing.fake_supabase`
-entry. The protocol itself is proven against the official clients in the other test_fake_supabase_*.py."""
+/__fake/ HTTP endpoints Node and browser tests use, the `python -m demo_relay.testing.fake_supabase` entry,
+and `demo-relay fake-supabase --private-policy claim:demo_relay_channel` (this project's RLS policy on
+private channels). The protocol itself is proven against the official clients in the other
+test_fake_supabase_*.py."""
 
 from __future__ import annotations
 
@@ -9,10 +11,17 @@ import json
 import sys
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import websockets
+from click.testing import CliRunner
+from demo_relay.adapters.clock import SystemClock
+from demo_relay.adapters.tokens.realtime_tokens import SupabaseRealtimeTokens
+from demo_relay.entrypoints.cli import main as demo_relay_cli
+from demo_relay.testing.fake_supabase import PrivatePolicy
 from storage3.exceptions import StorageApiError
 from supabase import acreate_client
 
@@ -147,6 +156,118 @@ async def test_python_m_entry_prints_url_and_keys_and_serves() -> None:
             assert keys["anon_key"] == anon_key
             public = await http.get("/storage/v1/object/public/videos/missing.mp4")
             assert json.loads(public.content)["error"] == "not_found"
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 10)
+
+
+# ---------- --private-policy: the project's RLS policy on private channels ----------
+
+DEMO_RELAY = Path(sys.executable).parent / "demo-relay"
+
+
+async def _join(socket: Any, ref: str, topic: str, token: str) -> dict[str, Any]:
+    """A private phx_join of `realtime:<topic>` with `token` (vsn 1.0.0); the fake's reply payload."""
+    join = {
+        "topic": f"realtime:{topic}",
+        "event": "phx_join",
+        "payload": {"config": {"broadcast": {"self": False}, "private": True}, "access_token": token},
+        "ref": ref,
+        "join_ref": ref,
+    }
+    await socket.send(json.dumps(join))
+    while True:
+        frame = json.loads(await asyncio.wait_for(socket.recv(), 10))
+        if frame["event"] == "phx_reply" and frame["ref"] == ref:
+            payload: dict[str, Any] = frame["payload"]
+            return payload
+
+
+def test_private_policy_parses_the_cli_syntax() -> None:
+    assert PrivatePolicy.parse("authenticated") == PrivatePolicy()
+    policy = PrivatePolicy.parse("claim:demo_relay_channel")
+    assert str(policy) == "claim:demo_relay_channel"
+    assert policy("demo-a", {"role": "authenticated", "demo_relay_channel": "demo-a"})
+    assert not policy("demo-b", {"role": "authenticated", "demo_relay_channel": "demo-a"})
+    assert not policy("demo-a", {"role": "anon", "demo_relay_channel": "demo-a"})  # `to authenticated`
+    assert not policy("demo-a", {"role": "authenticated"})
+    for bad in ("claim:", "claim", "everyone", "authenticated:x"):
+        with pytest.raises(ValueError, match="expected 'authenticated' or 'claim:NAME'"):
+            PrivatePolicy.parse(bad)
+    refused = CliRunner().invoke(demo_relay_cli, ["fake-supabase", "--private-policy", "anyone"])
+    assert refused.exit_code == 2
+    assert "--private-policy" in refused.output
+
+
+async def test_claim_policy_refuses_a_token_for_another_channel() -> None:
+    """The CLI option end to end: the token serve would hand the page of demo-a (SupabaseRealtimeTokens with
+    the project's JWT secret) joins private demo-a and is refused on demo-b, as the migration's RLS does."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        str(DEMO_RELAY),
+        "fake-supabase",
+        "--port",
+        str(port),
+        "--private-policy",
+        "claim:demo_relay_channel",
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        banner = [(await asyncio.wait_for(process.stdout.readline(), 20)).decode() for _ in range(8)]
+        assert any("private channels: claim:demo_relay_channel" in line for line in banner), banner
+        base = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(base_url=base) as http:
+            for _ in range(100):
+                try:
+                    keys = (await http.get("/__fake/keys")).json()
+                    break
+                except httpx.ConnectError:
+                    await asyncio.sleep(0.1)
+            tokens = SupabaseRealtimeTokens(keys["jwt_secret"], 300, SystemClock())
+            token_a, _ = tokens.issue("demo-a", "conversation-a")
+            unscoped = (await http.post("/__fake/token", json={"role": "authenticated"})).json()
+            ws_url = f"ws://127.0.0.1:{port}/realtime/v1/websocket?apikey={keys['anon_key']}&vsn=1.0.0"
+            async with websockets.connect(ws_url) as socket:
+                assert await _join(socket, "1", "demo-a", token_a) == {
+                    "status": "ok",
+                    "response": {"postgres_changes": []},
+                }
+                denied = "Unauthorized: You do not have permissions to read from this Channel topic: demo-b"
+                assert await _join(socket, "2", "demo-b", token_a) == {
+                    "status": "error",
+                    "response": {"reason": denied},
+                }
+                # Writes follow the same policy: the viewer's token may not broadcast to demo-b; the
+                # service_role key (what serve broadcasts with) bypasses it, as it bypasses RLS.
+                message = {"topic": "demo-b", "event": "play_video", "payload": {"n": 1}, "private": True}
+                viewer = {"apikey": keys["anon_key"], "Authorization": f"Bearer {token_a}"}
+                service = {"apikey": keys["service_key"], "Authorization": f"Bearer {keys['service_key']}"}
+                endpoint = "/realtime/v1/api/broadcast"
+                assert (
+                    await http.post(endpoint, json={"messages": [message]}, headers=viewer)
+                ).status_code == 202
+                to_a = {**message, "topic": "demo-a"}
+                assert (
+                    await http.post(endpoint, json={"messages": [to_a]}, headers=service)
+                ).status_code == 202
+                pushed = json.loads(await asyncio.wait_for(socket.recv(), 10))
+                assert (pushed["topic"], pushed["payload"]["payload"]) == ("realtime:demo-a", {"n": 1})
+
+                # Last: a join of demo-a again replaces the channel above (Realtime closes it first).
+                no_claim = await _join(socket, "3", "demo-a", unscoped["access_token"])
+                assert no_claim["status"] == "error"  # role authenticated alone is not enough here
+
+            stats = (await http.get("/__fake/stats")).json()
+        assert [(j["topic"], j["private"], j["status"]) for j in stats["joins"]] == [
+            ("realtime:demo-a", True, "ok"),
+            ("realtime:demo-b", True, "error"),
+            ("realtime:demo-a", True, "error"),
+        ]
+        assert [(b["topic"], b["authorized"], b["delivered"]) for b in stats["broadcasts"]] == [
+            ("demo-b", False, 0),
+            ("demo-a", True, 1),
+        ]
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), 10)

@@ -151,4 +151,23 @@ describe('supabaseJoin (supabase-js)', () => {
     expect(recorded.setAuth).toEqual(['jwt-1']);
     expect(recorded.channel.at(-1)).toEqual(['demo-d2', { config: { private: true } }]);
   });
+
+  it('answers supabase-js\'s later token requests (reconnects, rejoins, heartbeats) with the session\'s token, not the anon key', async () => {
+    const access = { ...ACCESS, url: 'https://refresh.supabase.test' };
+    const tokenOf = () => {
+      const created = recorded.createClient.find(([url]) => url === access.url);
+      const options = created?.[2] as { accessToken?: () => Promise<string | null>; auth?: unknown } | undefined;
+      expect(options?.auth).toBeUndefined(); // with accessToken, supabase-js makes no auth client
+      if (!options?.accessToken) throw new Error('createClient without an accessToken callback');
+      return options.accessToken();
+    };
+    const request = { topic: 'demo-d3', events: ['play_video'], onMessage: vi.fn(), onStatus: vi.fn() };
+    await supabaseJoin({ ...request, access });
+    await expect(tokenOf()).resolves.toBeNull(); // public: supabase-js falls back to the anon key
+    await supabaseJoin({ ...request, access: { ...access, private: true, access_token: 'jwt-2' } });
+    await expect(tokenOf()).resolves.toBe('jwt-2');
+    await supabaseJoin({ ...request, access: { ...access, private: true, access_token: 'jwt-3' } });
+    await expect(tokenOf()).resolves.toBe('jwt-3'); // a newer session's token supersedes
+    expect(recorded.createClient.filter(([url]) => url === access.url)).toHaveLength(1);
+  });
 });

@@ -46,20 +46,32 @@ export function stateForStatus(status: string): ConnectionState | null {
   }
 }
 
-// One client per project and key: each createClient starts its own auth client, and several in one page
-// make supabase-js warn. Leaving a channel is asynchronous; joining the same topic again before it has
-// finished would get the old, closing channel back, so a join waits for the previous leave of its topic.
+// One client per project and key: several clients in one page make supabase-js warn. Leaving a channel is
+// asynchronous; joining the same topic again before it has finished would get the old, closing channel back,
+// so a join waits for the previous leave of its topic.
+//
+// supabase-js runs Realtime with an `accessToken` callback and asks it again on connect, on every join and
+// heartbeat; by default that is its auth session's token, else the anon key. The page has no Supabase user,
+// so the callback is ours and answers with the latest private-channel token the sessions endpoint handed out:
+// without it the anon key replaces the token set with setAuth, and a rejoin after a lost connection is refused
+// ("Unauthorized: You do not have permissions to read from this Channel topic"). With `accessToken` given,
+// supabase-js creates no auth client at all (nothing to persist, refresh or read from the URL).
 const clients = new Map<string, SupabaseClient>();
+/** Per client: the Realtime token of the latest private session (none: the anon key). */
+const realtimeTokens = new Map<string, string>();
 const leaving = new Map<string, Promise<unknown>>();
 
+const projectKey = (access: SupabaseAccess) => `${access.url}\n${access.anon_key}`;
+
 async function clientFor(access: SupabaseAccess): Promise<SupabaseClient> {
-  const key = `${access.url}\n${access.anon_key}`;
+  const key = projectKey(access);
   const cached = clients.get(key);
   if (cached) return cached;
   const { createClient } = await import('@supabase/supabase-js');
+  const raced = clients.get(key); // another join created it while the chunk loaded
+  if (raced) return raced;
   const client = createClient(access.url, access.anon_key, {
-    // The page has no Supabase user: no session to keep, refresh or read from the URL.
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    accessToken: () => Promise.resolve(realtimeTokens.get(key) ?? null),
   });
   clients.set(key, client);
   return client;
@@ -69,8 +81,11 @@ export const supabaseJoin: RealtimeJoin = async ({ access, topic, events, onMess
   const client = await clientFor(access);
   await leaving.get(topic)?.catch(() => undefined);
   // Private channels are authorised by RLS as the token's viewer (DESIGN §6); the token must be set
-  // before the join, which sends it.
-  if (access.private && access.access_token) await client.realtime.setAuth(access.access_token);
+  // before the join, which sends it, and stay what the accessToken callback answers (see clientFor).
+  if (access.private && access.access_token) {
+    realtimeTokens.set(projectKey(access), access.access_token);
+    await client.realtime.setAuth(access.access_token);
+  }
   let channel = client.channel(topic, { config: { private: access.private } });
   for (const event of events) {
     channel = channel.on('broadcast', { event }, (message) => {

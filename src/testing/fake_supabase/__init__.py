@@ -7,7 +7,7 @@ from the real services, and what it leaves out, is in the docstrings of `storage
 `realtime_ws`; counters are in `stats`, fault injection in `faults`, HTTP control endpoints in `control`."""
 
 from .app import banner, create_fake_supabase, run, serve
-from .fake import Authorize, Bucket, BucketSpec, FakeSupabase, StoredObject
+from .fake import Authorize, Bucket, BucketSpec, FakeSupabase, PrivatePolicy, StoredObject
 from .faults import SERVICES, Fault, Service
 from .keys import DEFAULT_JWT_SECRET, TokenError, make_access_token, make_api_key, verify_token
 from .stats import FakeStats
@@ -21,6 +21,7 @@ __all__ = [
     "FakeStats",
     "FakeSupabase",
     "Fault",
+    "PrivatePolicy",
     "Service",
     "StoredObject",
     "TokenError",

@@ -13,7 +13,7 @@ from litestar.enums import ScopeType
 from litestar.types import Receive, Scope, Send
 
 from .control import make_control_handlers
-from .fake import Authorize, BucketSpec, FakeSupabase
+from .fake import Authorize, BucketSpec, FakeSupabase, PrivatePolicy
 from .middleware import intercept
 from .realtime_rest import make_realtime_rest_handlers
 from .realtime_ws import make_realtime_ws_handler
@@ -68,6 +68,7 @@ def create_fake_supabase(
 
 def banner(url: str, fake: FakeSupabase) -> str:
     buckets = ", ".join(b.id + (" (public)" if b.public else "") for b in fake.buckets.values()) or "-"
+    policy = str(fake.authorize) if isinstance(fake.authorize, PrivatePolicy) else "custom authorize hook"
     return "\n".join(
         [
             f"Fake Supabase (Storage + Realtime) at {url}",
@@ -76,6 +77,7 @@ def banner(url: str, fake: FakeSupabase) -> str:
             f"  service_role key: {fake.service_key}",
             f"  JWT secret:       {fake.jwt_secret}",
             f"  buckets:          {buckets}",
+            f"  private channels: {policy}",
             f"  control:          {url}/__fake/stats, /__fake/faults, /__fake/reset",
         ]
     )
@@ -89,15 +91,18 @@ def serve(
     anon_key: str | None = None,
     jwt_secret: str | None = None,
     buckets: Iterable[BucketSpec | str] = (),
+    authorize: Authorize | None = None,
     idle_timeout_s: float = 60.0,
     out: TextIO | None = None,
 ) -> None:
-    """Run the fake until interrupted, after printing its URL and keys (blocking)."""
+    """Run the fake until interrupted, after printing its URL and keys (blocking). `authorize` decides private
+    channels (default: role `authenticated`; `PrivatePolicy.parse("claim:NAME")` for the CLI's policies)."""
     app, fake = create_fake_supabase(
         service_key=service_key,
         anon_key=anon_key,
         jwt_secret=jwt_secret,
         buckets=buckets,
+        authorize=authorize,
         idle_timeout_s=idle_timeout_s,
     )
     stream = out or sys.stdout

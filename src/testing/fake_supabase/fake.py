@@ -20,8 +20,38 @@ from .stats import FakeStats
 Authorize = Callable[[str, Mapping[str, Any]], bool]
 
 
-def _authenticated_only(topic: str, claims: Mapping[str, Any]) -> bool:
-    return claims.get("role") == "authenticated"
+@dataclass(frozen=True)
+class PrivatePolicy:
+    """A ready-made `Authorize`, chosen on the command line with `--private-policy`:
+
+    - `authenticated` (the default): any user JWT (role `authenticated`) may use any private topic;
+    - `claim:NAME`: an authenticated user may use only the private topic its JWT's claim NAME names (the topic
+      without `realtime:`). `claim:demo_relay_channel` is demo-relay's own policy
+      (migrations/*_realtime_private_channels.sql: a viewer receives the `demo-<id>` channel its Realtime
+      token names, and nothing else)."""
+
+    claim: str | None = None
+
+    def __call__(self, topic: str, claims: Mapping[str, Any]) -> bool:
+        if claims.get("role") != "authenticated":
+            return False
+        return self.claim is None or bool(topic and claims.get(self.claim) == topic)
+
+    def __str__(self) -> str:
+        return "authenticated" if self.claim is None else f"claim:{self.claim}"
+
+    @classmethod
+    def parse(cls, text: str) -> PrivatePolicy:
+        """`authenticated` or `claim:NAME` (the CLI's --private-policy syntax)."""
+        kind, colon, claim = text.strip().partition(":")
+        if kind == "authenticated" and not colon:
+            return cls()
+        if kind == "claim" and claim.strip():
+            return cls(claim=claim.strip())
+        raise ValueError(f"private policy {text!r}: expected 'authenticated' or 'claim:NAME'")
+
+
+_authenticated_only = PrivatePolicy()
 
 
 def _now() -> datetime:
