@@ -68,7 +68,13 @@ function parseSupabaseAccess(value: unknown): SupabaseAccess | null {
   const url = httpUrl(value.url);
   const anonKey = str(value.anon_key);
   if (url === null || anonKey === null) return null;
-  return { url, anon_key: anonKey, private: value.private === true, access_token: nonEmpty(value.access_token) };
+  return {
+    url,
+    anon_key: anonKey,
+    private: value.private === true,
+    access_token: nonEmpty(value.access_token),
+    access_token_expires_at: str(value.access_token_expires_at),
+  };
 }
 
 export function parseSession(value: unknown): Session {

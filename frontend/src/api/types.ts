@@ -25,6 +25,8 @@ export interface SupabaseAccess {
   private: boolean;
   /** Private channels: a short-lived Realtime JWT for `supabase.realtime.setAuth()`. */
   access_token?: string | null;
+  /** RFC 3339; the page renews the token (a fresh session) shortly before then. */
+  access_token_expires_at?: string | null;
 }
 
 export type TransportName = 'websocket' | 'supabase';

@@ -61,14 +61,23 @@ describe('parseSession', () => {
   it('reads Supabase access and treats unknown transports as the hub', () => {
     const withSupabase = parseSession({ ...wire, transport: 'supabase', supabase: { ...supabase, private: false } });
     expect(withSupabase.transport).toBe('supabase');
-    expect(withSupabase.supabase).toEqual({ ...supabase, private: false, access_token: null });
+    expect(withSupabase.supabase).toEqual({
+      ...supabase,
+      private: false,
+      access_token: null,
+      access_token_expires_at: null,
+    });
     expect(parseSession({ ...wire, transport: 'carrier-pigeon' }).transport).toBe('websocket');
   });
 
   it('keeps the Realtime token of a private channel', () => {
-    const access = { ...supabase, private: true, access_token: 'jwt-1', access_token_expires_at: null };
-    const parsed = parseSession({ ...wire, transport: 'supabase', supabase: access });
-    expect(parsed.supabase).toEqual({ ...supabase, private: true, access_token: 'jwt-1' });
+    const access = {
+      ...supabase,
+      private: true,
+      access_token: 'jwt-1',
+      access_token_expires_at: '2026-12-01T12:00:00+00:00',
+    };
+    expect(parseSession({ ...wire, transport: 'supabase', supabase: access }).supabase).toEqual(access);
   });
 
   it('rejects a response without a channel', () => {

@@ -1,7 +1,14 @@
 import { describe, expect, it, vi } from 'vitest';
 
 import { sampleVideo } from '../test/fakes';
-import { supabaseJoin, supabaseTransport, type JoinRequest, type RealtimeJoin } from './supabaseTransport';
+import {
+  currentRealtimeToken,
+  RENEW_BEFORE_MS,
+  supabaseJoin,
+  supabaseTransport,
+  type JoinRequest,
+  type RealtimeJoin,
+} from './supabaseTransport';
 import type { ConnectionState } from './transport';
 
 const ACCESS = { url: 'https://project.supabase.test', anon_key: 'anon-key', private: false };
@@ -169,5 +176,46 @@ describe('supabaseJoin (supabase-js)', () => {
     await supabaseJoin({ ...request, access: { ...access, private: true, access_token: 'jwt-3' } });
     await expect(tokenOf()).resolves.toBe('jwt-3'); // a newer session's token supersedes
     expect(recorded.createClient.filter(([url]) => url === access.url)).toHaveLength(1);
+  });
+
+  it('renews a private token shortly before it expires, once, and keeps the old one if renewal fails', async () => {
+    const url = 'https://renew.supabase.test';
+    const key = `${url}\n${ACCESS.anon_key}`;
+    const expiresAt = Date.parse('2026-12-01T12:00:00Z');
+    const renew = vi.fn(() =>
+      Promise.resolve({
+        ...ACCESS,
+        url,
+        private: true,
+        access_token: 'jwt-2',
+        access_token_expires_at: '2026-12-01T13:00:00Z',
+      }),
+    );
+    await supabaseJoin({
+      access: { ...ACCESS, url, private: true, access_token: 'jwt-1', access_token_expires_at: '2026-12-01T12:00:00Z' },
+      renew,
+      topic: 'demo-d3',
+      events: ['play_video'],
+      onMessage: vi.fn(),
+      onStatus: vi.fn(),
+    });
+    // Far from expiry: the token as issued, nothing renewed.
+    expect(await currentRealtimeToken(key, () => expiresAt - RENEW_BEFORE_MS - 1)).toBe('jwt-1');
+    expect(renew).not.toHaveBeenCalled();
+    // Close to it: concurrent asks share one renewal and get the new token.
+    const near = () => expiresAt - 1000;
+    expect(await Promise.all([currentRealtimeToken(key, near), currentRealtimeToken(key, near)])).toEqual([
+      'jwt-2',
+      'jwt-2',
+    ]);
+    expect(renew).toHaveBeenCalledTimes(1);
+    // The new token is good until 13:00; a failing renewal near that keeps it rather than dropping it.
+    renew.mockImplementationOnce(() => Promise.reject(new Error('offline')));
+    expect(await currentRealtimeToken(key, () => Date.parse('2026-12-01T12:59:30Z'))).toBe('jwt-2');
+    expect(renew).toHaveBeenCalledTimes(2);
+  });
+
+  it('answers no token for a project without a private session (supabase-js then uses the anon key)', async () => {
+    expect(await currentRealtimeToken('https://public.supabase.test\nanon-key')).toBeNull();
   });
 });

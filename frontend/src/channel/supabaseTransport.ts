@@ -20,6 +20,8 @@ export interface BroadcastMessage {
 
 export interface JoinRequest {
   access: SupabaseAccess;
+  /** A fresh session's Supabase access, for renewing a private channel's token before it expires. */
+  renew?: (() => Promise<SupabaseAccess>) | undefined;
   topic: string;
   events: readonly string[];
   onMessage: (event: string, message: BroadcastMessage) => void;
@@ -57,8 +59,47 @@ export function stateForStatus(status: string): ConnectionState | null {
 // ("Unauthorized: You do not have permissions to read from this Channel topic"). With `accessToken` given,
 // supabase-js creates no auth client at all (nothing to persist, refresh or read from the URL).
 const clients = new Map<string, SupabaseClient>();
+/** A token this close to its expiry is renewed (supabase-js asks for the token on every 25 s heartbeat,
+ * and pushes a changed one to its joined channels). */
+export const RENEW_BEFORE_MS = 120_000;
+
+interface RealtimeToken {
+  token: string;
+  expiresAt: number | null; // epoch ms
+  renew: (() => Promise<SupabaseAccess>) | null;
+  renewing: Promise<void> | null;
+}
+
 /** Per client: the Realtime token of the latest private session (none: the anon key). */
-const realtimeTokens = new Map<string, string>();
+const realtimeTokens = new Map<string, RealtimeToken>();
+
+function expiryOf(access: SupabaseAccess): number | null {
+  const at = access.access_token_expires_at ? Date.parse(access.access_token_expires_at) : Number.NaN;
+  return Number.isNaN(at) ? null : at;
+}
+
+/** What the accessToken callback answers: the private session's token, renewed when about to expire. */
+export async function currentRealtimeToken(key: string, now: () => number = Date.now): Promise<string | null> {
+  const entry = realtimeTokens.get(key);
+  if (entry === undefined) return null;
+  const renew = entry.renew;
+  if (renew !== null && entry.expiresAt !== null && entry.expiresAt - now() < RENEW_BEFORE_MS) {
+    // One renewal at a time; if it fails, the current token is still the best there is.
+    entry.renewing ??= renew()
+      .then((fresh) => {
+        if (fresh.access_token) {
+          entry.token = fresh.access_token;
+          entry.expiresAt = expiryOf(fresh);
+        }
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        entry.renewing = null;
+      });
+    await entry.renewing;
+  }
+  return entry.token;
+}
 const leaving = new Map<string, Promise<unknown>>();
 
 const projectKey = (access: SupabaseAccess) => `${access.url}\n${access.anon_key}`;
@@ -71,19 +112,24 @@ async function clientFor(access: SupabaseAccess): Promise<SupabaseClient> {
   const raced = clients.get(key); // another join created it while the chunk loaded
   if (raced) return raced;
   const client = createClient(access.url, access.anon_key, {
-    accessToken: () => Promise.resolve(realtimeTokens.get(key) ?? null),
+    accessToken: () => currentRealtimeToken(key),
   });
   clients.set(key, client);
   return client;
 }
 
-export const supabaseJoin: RealtimeJoin = async ({ access, topic, events, onMessage, onStatus }) => {
+export const supabaseJoin: RealtimeJoin = async ({ access, renew, topic, events, onMessage, onStatus }) => {
   const client = await clientFor(access);
   await leaving.get(topic)?.catch(() => undefined);
   // Private channels are authorised by RLS as the token's viewer (DESIGN §6); the token must be set
   // before the join, which sends it, and stay what the accessToken callback answers (see clientFor).
   if (access.private && access.access_token) {
-    realtimeTokens.set(projectKey(access), access.access_token);
+    realtimeTokens.set(projectKey(access), {
+      token: access.access_token,
+      expiresAt: expiryOf(access),
+      renew: renew ?? null,
+      renewing: null,
+    });
     await client.realtime.setAuth(access.access_token);
   }
   let channel = client.channel(topic, { config: { private: access.private } });
@@ -108,6 +154,7 @@ export function supabaseTransport(
   access: SupabaseAccess,
   topic: string,
   join: RealtimeJoin = supabaseJoin,
+  renew?: () => Promise<SupabaseAccess>,
 ): Transport {
   function subscribe(handlers: ChannelHandlers): () => void {
     let stopped = false;
@@ -116,6 +163,7 @@ export function supabaseTransport(
     handlers.onStateChange('connecting');
     join({
       access,
+      renew,
       topic,
       events: CHANNEL_EVENTS,
       onMessage: (event, message) => {

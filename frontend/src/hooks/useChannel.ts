@@ -3,14 +3,14 @@
 
 import { useEffect, useRef, useState } from 'react';
 
-import type { Session, WebSocketAccess } from '../api/types';
+import type { Session } from '../api/types';
 import type { ChannelEvent } from '../channel/events';
 import { createTransport } from '../channel/selectTransport';
 import type { ConnectionState } from '../channel/transport';
 
 export function useChannel(
   session: Session | null,
-  renew: () => Promise<WebSocketAccess>,
+  renew: () => Promise<Session>,
   onEvent: (event: ChannelEvent) => void,
 ): ConnectionState {
   const [state, setState] = useState<{ session: Session | null; value: ConnectionState }>({

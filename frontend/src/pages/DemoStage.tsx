@@ -55,11 +55,8 @@ export function DemoStage({ demoId, conversation }: { demoId: string; conversati
     if (event.kind === 'play_video') dispatch({ type: 'play', video: event.payload });
     else dispatch({ type: 'session_ended' });
   };
-  const renew = async () => {
-    const fresh = await createSession(demoId, conversation);
-    if (fresh.websocket === null) throw new Error('the new session has no WebSocket access');
-    return fresh.websocket;
-  };
+  // A fresh session of the same conversation: new tokens when the current ones are about to expire.
+  const renew = () => createSession(demoId, conversation);
   const current = session.status === 'ready' ? session.value : null;
   const channelState = useChannel(current, renew, onEvent);
   const connection = session.status === 'loading' ? 'connecting' : channelState;
