@@ -127,6 +127,17 @@ async def test_control_endpoints(supabase_fake: RunningFakeSupabase) -> None:
         assert supabase_fake.fake.get_object("videos", "demo-1/a.mp4") is None
 
 
+async def _keys_once_up(http: httpx.AsyncClient, attempts: int = 100) -> dict[str, Any]:
+    """GET /__fake/keys from a fake process that is still starting; fails clearly if it never answers."""
+    for _ in range(attempts):
+        try:
+            keys: dict[str, Any] = (await http.get("/__fake/keys")).json()
+            return keys
+        except httpx.ConnectError:
+            await asyncio.sleep(0.1)
+    raise AssertionError("the fake Supabase did not answer /__fake/keys")
+
+
 async def test_python_m_entry_prints_url_and_keys_and_serves() -> None:
     port = free_port()
     process = await asyncio.create_subprocess_exec(
@@ -147,12 +158,7 @@ async def test_python_m_entry_prints_url_and_keys_and_serves() -> None:
         assert f"http://127.0.0.1:{port}" in banner[0]
         anon_key = next(line.split()[-1] for line in banner if "anon key" in line)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            for _ in range(100):
-                try:
-                    keys = (await http.get("/__fake/keys")).json()
-                    break
-                except httpx.ConnectError:
-                    await asyncio.sleep(0.1)
+            keys = await _keys_once_up(http)
             assert keys["anon_key"] == anon_key
             public = await http.get("/storage/v1/object/public/videos/missing.mp4")
             assert json.loads(public.content)["error"] == "not_found"
@@ -218,12 +224,7 @@ async def test_claim_policy_refuses_a_token_for_another_channel() -> None:
         assert any("private channels: claim:demo_relay_channel" in line for line in banner), banner
         base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base) as http:
-            for _ in range(100):
-                try:
-                    keys = (await http.get("/__fake/keys")).json()
-                    break
-                except httpx.ConnectError:
-                    await asyncio.sleep(0.1)
+            keys = await _keys_once_up(http)
             tokens = SupabaseRealtimeTokens(keys["jwt_secret"], 300, SystemClock())
             token_a, _ = tokens.issue("demo-a", "conversation-a")
             unscoped = (await http.post("/__fake/token", json={"role": "authenticated"})).json()

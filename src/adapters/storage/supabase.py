@@ -72,10 +72,6 @@ class SupabaseVideoStorage:
         self._cache: dict[str, _Cached] = {}
         self._in_flight: dict[str, asyncio.Future[_Cached]] = {}  # running Storage calls, by path
 
-    @property
-    def bucket(self) -> str:
-        return self._bucket
-
     # --- the VideoUrls port -------------------------------------------------------------------------
 
     async def url_for(self, video: DemoVideo) -> VideoUrl:
