@@ -8,12 +8,14 @@ FE_DEPS  := $(FE)/node_modules/.installed
 FE_BUILD := $(FE)/dist/index.html
 FE_SRC   := $(shell find $(FE)/src $(FE)/index.html $(FE)/vite.config.ts $(FE)/tsconfig.json -type f 2>/dev/null)
 
-.PHONY: run test install lint test-python test-frontend screenshots chromium bench clean
+.PHONY: run test install lint fix unit test-python test-frontend screenshots chromium bench clean
+PY_SRC := src tests bench devtools
 
-$(STAMP): pyproject.toml requirements.lock
+# The product with its dev extras, and devtools/ (the local Supabase stand-in), which never ships in it.
+$(STAMP): pyproject.toml requirements.lock devtools/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]' -e ./devtools
 	@touch $(STAMP)
 
 $(FE_DEPS): $(FE)/package.json $(FE)/package-lock.json
@@ -32,12 +34,21 @@ run: install
 ## Every check: lint, format, types, layer contracts, all Python tests, the page's lint/unit/browser tests.
 test: install lint test-python test-frontend
 
+## The static checks: ruff (lint + format), mypy --strict (product, devtools, test support), layer contracts.
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check $(PY_SRC)
+	$(BIN)/ruff format --check $(PY_SRC)
 	@mkdir -p build/mypy && ln -sfn ../../src build/mypy/demo_relay  # mypy can't follow the editable src→demo_relay map
-	$(BIN)/mypy -p demo_relay
+	$(BIN)/mypy -p demo_relay -p fake_supabase
 	$(BIN)/lint-imports
+
+## The fast loop: rewrite what ruff can (imports, format), then the unit tests (no Postgres, no browser).
+fix: $(STAMP)
+	$(BIN)/ruff check --fix $(PY_SRC)
+	$(BIN)/ruff format $(PY_SRC)
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
 
 test-python: $(STAMP) $(FE_BUILD)
 	$(BIN)/pytest

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import httpx
+
 from demo_relay.adapters.clock import SystemClock
 from demo_relay.adapters.notifiers.supabase_realtime import SupabaseRealtimeNotifier
 from demo_relay.adapters.notifiers.websocket_hub import HubNotifier, WebSocketHub

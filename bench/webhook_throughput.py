@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+
 from demo_relay.adapters.clock import SystemClock
 from demo_relay.adapters.notifiers.websocket_hub import WebSocketHub
 from demo_relay.adapters.postgres.embedded import EmbeddedPostgres

@@ -10,25 +10,25 @@ from typing import Any, NoReturn
 
 from dependency_injector import containers, providers
 
-from .adapters.clock import SystemClock
-from .adapters.notifiers.routing import RoutingNotifier, TransportTable
-from .adapters.notifiers.supabase_realtime import SupabaseRealtimeNotifier
-from .adapters.notifiers.websocket_hub import HubNotifier, WebSocketHub
-from .adapters.postgres.catalog import AsyncpgDemoCatalog
-from .adapters.postgres.conversations import AsyncpgConversationDirectory
-from .adapters.postgres.database import Database
-from .adapters.postgres.ledger import AsyncpgDeliveryLedger
-from .adapters.signatures import verifiers_for
-from .adapters.storage.local import LocalMediaStorage
-from .adapters.storage.supabase import SupabaseVideoStorage
-from .adapters.supabase_connection import SupabaseConnection
-from .adapters.tokens.jwt_tokens import JwtChannelTokens
-from .adapters.tokens.realtime_tokens import SupabaseRealtimeTokens
-from .config import Settings
-from .domain.errors import ConfigurationError
-from .domain.models import Transport
-from .domain.use_cases.handle_webhook import HandleWebhook
-from .domain.use_cases.sessions import StartSession
+from demo_relay.adapters.clock import SystemClock
+from demo_relay.adapters.notifiers.routing import RoutingNotifier, TransportTable
+from demo_relay.adapters.notifiers.supabase_realtime import SupabaseRealtimeNotifier
+from demo_relay.adapters.notifiers.websocket_hub import HubNotifier, WebSocketHub
+from demo_relay.adapters.postgres.catalog import AsyncpgDemoCatalog
+from demo_relay.adapters.postgres.conversations import AsyncpgConversationDirectory
+from demo_relay.adapters.postgres.database import Database
+from demo_relay.adapters.postgres.ledger import AsyncpgDeliveryLedger
+from demo_relay.adapters.signatures import verifiers_for
+from demo_relay.adapters.storage.local import LocalMediaStorage
+from demo_relay.adapters.storage.supabase import SupabaseVideoStorage
+from demo_relay.adapters.supabase_connection import SupabaseConnection
+from demo_relay.adapters.tokens.jwt_tokens import JwtChannelTokens
+from demo_relay.adapters.tokens.realtime_tokens import SupabaseRealtimeTokens
+from demo_relay.config import Settings
+from demo_relay.domain.errors import ConfigurationError
+from demo_relay.domain.models import Transport
+from demo_relay.domain.use_cases.handle_webhook import HandleWebhook
+from demo_relay.domain.use_cases.sessions import StartSession
 
 
 def _not_available(what: str) -> NoReturn:

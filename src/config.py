@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .domain.errors import ConfigurationError
-from .domain.models import Transport
+from demo_relay.domain.errors import ConfigurationError
+from demo_relay.domain.models import Transport
 
 TOML_FILE = "demo-relay.toml"
 _TRUE = {"1", "true", "yes", "on"}

@@ -12,7 +12,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from .models import ChannelEvent, Demo, DemoVideo, InboundRequest, TitleMatch, Transport, VideoUrl
+from demo_relay.domain.models import (
+    ChannelEvent,
+    Demo,
+    DemoVideo,
+    InboundRequest,
+    TitleMatch,
+    Transport,
+    VideoUrl,
+)
 
 
 class Verdict(enum.Enum):

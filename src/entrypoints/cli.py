@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import logging
 import signal
@@ -15,6 +16,7 @@ from typing import Any
 
 import click
 import httpx
+
 from demo_relay.adapters.postgres.catalog import AsyncpgDemoCatalog
 from demo_relay.adapters.postgres.database import Database
 from demo_relay.adapters.postgres.embedded import EmbeddedPostgres
@@ -24,8 +26,7 @@ from demo_relay.bootstrap import Container, build_container, close_resources
 from demo_relay.config import Settings, load_settings
 from demo_relay.domain.errors import DomainError
 from demo_relay.domain.models import Demo
-
-from .seed import seed_if_empty, seed_sample_demo
+from demo_relay.entrypoints.seed import seed_if_empty, seed_sample_demo
 
 log = logging.getLogger("demo_relay")
 
@@ -79,8 +80,8 @@ def serve(settings: Settings, seed: bool) -> None:
     """Migrate, seed the sample demo when the database is empty, and serve HTTP + WebSocket."""
     import uvicorn
 
-    from .http.access_log import redact_server_logs
-    from .http.app import create_app
+    from demo_relay.entrypoints.http.access_log import redact_server_logs
+    from demo_relay.entrypoints.http.app import create_app
 
     async def on_ready(container: Container) -> None:
         if seed:
@@ -203,48 +204,39 @@ def send_tool_call(
         sys.exit(1)
 
 
-@main.command("fake-supabase")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=54321, show_default=True, type=int)
-@click.option(
-    "--bucket",
-    "buckets",
-    multiple=True,
-    default=("demo-videos",),
-    show_default=True,
-    help="NAME or NAME:public; repeatable.",
+# Development tools live in their own distribution (devtools/, installed by `make install`), never in the
+# product: this command only forwards to it, and says how to get it where it is absent.
+_DEVTOOLS = {"fake-supabase": ("fake_supabase.cli", "command")}
+_DEVTOOLS_HINT = (
+    "{name} is a development tool and is not installed here. From a checkout of demo-relay: "
+    "pip install -e devtools   (make install does this)"
 )
-@click.option(
-    "--jwt-secret", default=None, help="Project JWT secret (default: the Supabase CLI's local one)."
-)
-@click.option(
-    "--private-policy",
-    default="authenticated",
-    show_default=True,
-    help="Who may join and broadcast on private channels (the stand-in for RLS on realtime.messages): "
-    "'authenticated' = any user JWT; 'claim:NAME' = only the topic the JWT's claim NAME names "
-    "(claim:demo_relay_channel is this project's migration). service_role always may.",
-)
-def fake_supabase(
-    host: str, port: int, buckets: tuple[str, ...], jwt_secret: str | None, private_policy: str
-) -> None:
-    """Run the local protocol-faithful Supabase (Storage + Realtime) the tests use, for local trials.
 
-    It prints SUPABASE_URL and the anon / service_role keys to start `demo-relay serve` against."""
-    from demo_relay.testing.fake_supabase import BucketSpec, PrivatePolicy, serve
 
+@main.command(
+    "fake-supabase",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
+    add_help_option=False,
+)
+@click.pass_context
+def fake_supabase(ctx: click.Context) -> None:
+    """Run the local protocol-faithful Supabase the tests use (development tool; --help for its options)."""
+    _run_devtool(ctx, "fake-supabase")
+
+
+def _run_devtool(ctx: click.Context, name: str) -> None:
+    module_name, attribute = _DEVTOOLS[name]
     try:
-        specs = [BucketSpec.parse(b) for b in buckets]
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--bucket") from None
-    try:
-        policy = PrivatePolicy.parse(private_policy)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--private-policy") from None
-    serve(host, port, jwt_secret=jwt_secret, buckets=specs, authorize=policy)
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not module_name.startswith(exc.name):
+            raise
+        raise click.ClickException(_DEVTOOLS_HINT.format(name=name)) from None
+    command: click.Command = getattr(module, attribute)
+    command.main(args=ctx.args, prog_name=f"demo-relay {name}")
 
 
-_NO_SETTINGS = {"fake-supabase"}
+_NO_SETTINGS = set(_DEVTOOLS)
 
 
 def tool_call_body(title: str, conversation_id: str | None) -> bytes:

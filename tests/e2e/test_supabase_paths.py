@@ -1,5 +1,5 @@
 """The Supabase path end to end: demo-relay (uvicorn, real app, real Postgres) with STORAGE=supabase and the
-supabase notifier, against the local protocol-faithful Supabase (demo_relay.testing.fake_supabase), checked
+supabase notifier, against the local protocol-faithful Supabase (fake_supabase), checked
 by the official clients: supabase-py's async Realtime client and @supabase/supabase-js under Node.
 
 Proves the acceptance of the Supabase adapters issue:
@@ -29,15 +29,15 @@ import asyncpg
 import httpx
 import pytest
 import websockets
+from realtime import RealtimeSubscribeStates
+from supabase import AsyncClient, acreate_client
+
 from demo_relay.adapters.notifiers.supabase_realtime import SupabaseRealtimeNotifier
 from demo_relay.adapters.postgres.catalog import AsyncpgDemoCatalog
 from demo_relay.bootstrap import build_container
 from demo_relay.domain.models import Transport
 from demo_relay.entrypoints.http.app import create_app
 from demo_relay.entrypoints.seed import load_samples, seed_if_empty
-from realtime import RealtimeSubscribeStates
-from supabase import AsyncClient, acreate_client
-
 from tests.fakes.supabase import RunningFakeSupabase, node_listener, running_fake_supabase
 from tests.support.app import CONVERSATION, make_settings, tavus_headers
 from tests.support.server import free_port, running

@@ -1,4 +1,4 @@
-"""The local protocol-faithful Supabase (demo_relay.testing.fake_supabase) for tests: a re-export, a runner
+"""The local protocol-faithful Supabase (fake_supabase) for tests: a re-export, a runner
 that serves it with uvicorn on a free port inside the test's event loop, and a driver for the supabase-js
 listener script (tests/node/supabase_listen.mjs) run under Node."""
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from demo_relay.testing.fake_supabase import (
+from fake_supabase import (
     BucketSpec,
     FakeSupabase,
     Fault,
@@ -21,7 +21,6 @@ from demo_relay.testing.fake_supabase import (
     make_access_token,
     make_api_key,
 )
-
 from tests.support.server import free_port, running
 
 __all__ = [

@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import pytest
-from demo_relay.adapters.postgres.pool import create_pool
 
+from demo_relay.adapters.postgres.pool import create_pool
 from tests.support import postgres as pg
 
 

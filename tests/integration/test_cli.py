@@ -4,15 +4,16 @@ into local storage with its duration read from the MP4, and bad input is a clear
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
 import pytest
 from click.testing import CliRunner
+
 from demo_relay.entrypoints.cli import main
 from demo_relay.entrypoints.seed import SAMPLES_DIR
-
 from tests.support.postgres import run_sync
 
 
@@ -85,3 +86,11 @@ def test_migrate_seed_and_add_video(
 def test_bad_settings_are_one_clear_line(database_url: str) -> None:
     result = CliRunner().invoke(main, ["migrate"], env={"DATABASE_URL": database_url, "NOTIFIER": "pigeon"})
     assert result.exit_code == 1 and "NOTIFIER must be websocket, supabase or both" in result.output
+
+
+def test_fake_supabase_without_devtools_says_how_to_install_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The product does not carry the fake; where devtools/ is not installed the command explains itself.
+    monkeypatch.setitem(sys.modules, "fake_supabase.cli", None)  # makes the import fail as if absent
+    result = CliRunner().invoke(main, ["fake-supabase", "--port", "1"])
+    assert result.exit_code == 1
+    assert "pip install -e devtools" in result.output

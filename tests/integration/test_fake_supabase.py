@@ -1,5 +1,5 @@
 """The fake Supabase's own controls: faults (status, delay, down; cleared after `times`), counters, the
-/__fake/ HTTP endpoints Node and browser tests use, the `python -m demo_relay.testing.fake_supabase` entry,
+/__fake/ HTTP endpoints Node and browser tests use, the `python -m fake_supabase` entry,
 and `demo-relay fake-supabase --private-policy claim:demo_relay_channel` (this project's RLS policy on
 private channels). The protocol itself is proven against the official clients in the other
 test_fake_supabase_*.py."""
@@ -18,13 +18,13 @@ import httpx
 import pytest
 import websockets
 from click.testing import CliRunner
-from demo_relay.adapters.clock import SystemClock
-from demo_relay.adapters.tokens.realtime_tokens import SupabaseRealtimeTokens
-from demo_relay.entrypoints.cli import main as demo_relay_cli
-from demo_relay.testing.fake_supabase import PrivatePolicy
 from storage3.exceptions import StorageApiError
 from supabase import acreate_client
 
+from demo_relay.adapters.clock import SystemClock
+from demo_relay.adapters.tokens.realtime_tokens import SupabaseRealtimeTokens
+from demo_relay.entrypoints.cli import main as demo_relay_cli
+from fake_supabase import PrivatePolicy
 from tests.fakes.supabase import RunningFakeSupabase, running_fake_supabase
 from tests.support.server import free_port
 
@@ -143,7 +143,7 @@ async def test_python_m_entry_prints_url_and_keys_and_serves() -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "demo_relay.testing.fake_supabase",
+        "fake_supabase",
         "--host",
         "127.0.0.1",
         "--port",

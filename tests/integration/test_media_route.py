@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from demo_relay.adapters.storage.local import LocalMediaStorage
-from demo_relay.domain.errors import DomainError, InvalidToken, NotFound
-from demo_relay.domain.models import DemoVideo
-from demo_relay.entrypoints.http.media import CHUNK_BYTES, media_handlers
 from litestar import Litestar, Request, Response
 from litestar.di import Provide
 from litestar.testing import TestClient
 
+from demo_relay.adapters.storage.local import LocalMediaStorage
+from demo_relay.domain.errors import DomainError, InvalidToken, NotFound
+from demo_relay.domain.models import DemoVideo
+from demo_relay.entrypoints.http.media import CHUNK_BYTES, media_handlers
 from tests.fakes.ports import FakeClock
 
 SAMPLES = Path(__file__).resolve().parents[2] / "media" / "samples"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+
 from demo_relay.adapters.postgres.migrator import MIGRATIONS_DIR, discover, migrate, pending_migrations
 from demo_relay.adapters.postgres.pool import create_pool
 from demo_relay.domain.errors import ConfigurationError

@@ -10,6 +10,7 @@ import uuid
 
 import asyncpg
 import pytest
+
 from demo_relay.adapters.postgres.catalog import AsyncpgDemoCatalog
 from demo_relay.adapters.postgres.pool import create_pool
 from demo_relay.domain.errors import InvalidRequest

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
+
 from demo_relay.adapters.postgres.catalog import AsyncpgDemoCatalog
 from demo_relay.adapters.postgres.conversations import AsyncpgConversationDirectory
 from demo_relay.domain.errors import ConversationConflict, UnknownDemo

@@ -10,6 +10,7 @@ import json
 
 import asyncpg
 import pytest
+
 from demo_relay.adapters.postgres.ledger import AsyncpgDeliveryLedger
 from demo_relay.adapters.postgres.pool import create_pool
 from demo_relay.domain.ports import ClaimResult, DeliveryRecord

@@ -9,6 +9,7 @@ import asyncio
 
 import asyncpg
 import pytest
+
 from demo_relay.adapters.postgres.catalog import AsyncpgDemoCatalog
 from demo_relay.adapters.postgres.ledger import AsyncpgDeliveryLedger
 from demo_relay.adapters.postgres.migrator import migrate, pending_migrations

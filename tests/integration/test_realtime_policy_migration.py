@@ -18,6 +18,7 @@ import uuid
 
 import asyncpg
 import pytest
+
 from demo_relay.adapters.postgres.migrator import migrate
 
 SUPABASE_LIKE = """

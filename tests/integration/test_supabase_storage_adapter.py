@@ -13,11 +13,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from demo_relay.adapters.storage.supabase import SAFETY_MARGIN_S, UNKNOWN_DURATION_S, SupabaseVideoStorage
 from demo_relay.adapters.supabase_connection import SupabaseConnection
 from demo_relay.domain.errors import StorageUnavailable, VideoMissing
 from demo_relay.domain.models import DemoVideo
-
 from tests.fakes.ports import FakeClock
 from tests.fakes.supabase import RunningFakeSupabase, running_fake_supabase
 

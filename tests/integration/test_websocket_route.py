@@ -19,11 +19,6 @@ from typing import Any
 
 import pytest
 import uvicorn
-from demo_relay.adapters.notifiers.websocket_hub import WebSocketHub
-from demo_relay.adapters.tokens.jwt_tokens import JwtChannelTokens
-from demo_relay.config import Settings
-from demo_relay.domain.models import ChannelEvent, EventName
-from demo_relay.entrypoints.http.ws import ws_handler
 from litestar import Litestar
 from litestar.di import Provide
 from websockets.asyncio.client import ClientConnection, connect
@@ -31,6 +26,11 @@ from websockets.asyncio.connection import Connection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin
 
+from demo_relay.adapters.notifiers.websocket_hub import WebSocketHub
+from demo_relay.adapters.tokens.jwt_tokens import JwtChannelTokens
+from demo_relay.config import Settings
+from demo_relay.domain.models import ChannelEvent, EventName
+from demo_relay.entrypoints.http.ws import ws_handler
 from tests.fakes.ports import FakeClock
 
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)

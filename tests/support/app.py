@@ -8,13 +8,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from litestar import Litestar
+
 from demo_relay.adapters.signatures import standard_webhooks, tavus_hmac
 from demo_relay.bootstrap import Container, build_container
 from demo_relay.config import Settings
 from demo_relay.domain.models import Demo
 from demo_relay.entrypoints.http.app import create_app
 from demo_relay.entrypoints.seed import seed_sample_demo
-from litestar import Litestar
 
 SECRET = "tavus-demo-secret-please-rotate"
 APP_SECRET = "test-app-secret-0123456789abcdef0123456789"

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+
 from demo_relay.adapters.postgres.embedded import EmbeddedPostgres
 from demo_relay.adapters.postgres.migrator import TABLE as MIGRATIONS_TABLE
 from demo_relay.adapters.postgres.migrator import migrate

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from demo_relay.config import load_settings
 from demo_relay.domain.errors import ConfigurationError
 from demo_relay.domain.models import Transport

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+
 from demo_relay.domain import errors
 from demo_relay.domain.models import (
     Duplicate,
@@ -20,7 +21,6 @@ from demo_relay.domain.models import (
 )
 from demo_relay.domain.ports import Verdict
 from demo_relay.domain.use_cases.handle_webhook import HandleWebhook
-
 from tests.fakes.ports import (
     FakeCatalog,
     FakeClock,

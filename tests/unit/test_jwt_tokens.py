@@ -11,9 +11,9 @@ from typing import Any
 
 import jwt
 import pytest
+
 from demo_relay.adapters.tokens.jwt_tokens import AUDIENCE, ISSUER, JwtChannelTokens
 from demo_relay.domain.errors import ConfigurationError, InvalidToken
-
 from tests.fakes.ports import FakeClock
 
 SECRET = "test-app-secret-0123456789-abcdefghijklmnop"

@@ -16,10 +16,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+
 from demo_relay.adapters.storage.local import LocalMediaStorage, MediaFile
 from demo_relay.domain.errors import InvalidRequest, InvalidToken, VideoMissing
 from demo_relay.domain.models import DemoVideo
-
 from tests.fakes.ports import FakeClock
 
 BASE_URL = "http://media.test:8000"

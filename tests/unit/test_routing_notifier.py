@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from demo_relay.adapters.notifiers.routing import RoutingNotifier, TransportTable
 from demo_relay.domain.errors import ConfigurationError, TransportUnavailable
 from demo_relay.domain.models import ChannelEvent, EventName, Transport
-
 from tests.fakes.ports import FakeNotifier
 
 A, B, C = "demo-a", "demo-b", "demo-c"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from demo_relay.adapters.signatures import standard_webhooks, tavus_hmac, verifiers_for
 from demo_relay.adapters.signatures.standard_webhooks import StandardWebhooksVerifier
 from demo_relay.adapters.signatures.tavus_hmac import TavusHmacVerifier
@@ -14,7 +15,6 @@ from demo_relay.domain import errors
 from demo_relay.domain.models import InboundRequest
 from demo_relay.domain.ports import Verdict
 from demo_relay.domain.use_cases.authenticate import authenticate
-
 from tests.support_fixtures import FIXTURES, signature_vectors
 
 VECTORS = signature_vectors()

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
+
 from demo_relay.adapters.notifiers.websocket_hub import (
     HubNotifier,
     Subscription,
@@ -21,7 +22,6 @@ from demo_relay.adapters.notifiers.websocket_hub import (
     encode_frame,
 )
 from demo_relay.domain.models import ChannelEvent, EventName
-
 from tests.fakes.ports import FakeClock
 
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)

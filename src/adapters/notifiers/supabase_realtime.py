@@ -17,8 +17,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from demo_relay.domain.errors import TransportUnavailable
-from demo_relay.domain.models import ChannelEvent
 from tenacity import (
     AsyncRetrying,
     RetryError,
@@ -27,6 +25,9 @@ from tenacity import (
     stop_after_delay,
     wait_exponential_jitter,
 )
+
+from demo_relay.domain.errors import TransportUnavailable
+from demo_relay.domain.models import ChannelEvent
 
 log = logging.getLogger(__name__)
 

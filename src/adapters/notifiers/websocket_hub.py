@@ -19,8 +19,8 @@ from typing import Any
 
 import msgspec
 
-from ...domain.models import ChannelEvent, EventName
-from ...domain.ports import Clock
+from demo_relay.domain.models import ChannelEvent, EventName
+from demo_relay.domain.ports import Clock
 
 CLOSE_GOING_AWAY = 1001  # the hub itself is shutting down
 CLOSE_TRY_AGAIN_LATER = 1013  # the subscriber's queue overflowed: it is not reading fast enough

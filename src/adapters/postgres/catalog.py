@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from ...domain.errors import InvalidRequest
-from ...domain.models import Demo, DemoVideo, TitleMatch
-from .pool import translate_errors
+from demo_relay.adapters.postgres.pool import translate_errors
+from demo_relay.domain.errors import InvalidRequest
+from demo_relay.domain.models import Demo, DemoVideo, TitleMatch
 
 if TYPE_CHECKING:
-    from .pool import PgPool
+    from demo_relay.adapters.postgres.pool import PgPool
 
 DEFAULT_TITLE_MATCH_THRESHOLD = 0.3  # pg_trgm's own default for the % operator
 SUGGESTIONS = 3

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from ...domain.errors import ConversationConflict, UnknownDemo
-from .pool import translate_errors
+from demo_relay.adapters.postgres.pool import translate_errors
+from demo_relay.domain.errors import ConversationConflict, UnknownDemo
 
 if TYPE_CHECKING:
-    from .pool import PgPool
+    from demo_relay.adapters.postgres.pool import PgPool
 
 # Registering again for the same demo (a page reload) re-activates it and keeps a known URL; for another
 # demo nothing changes and no row comes back: sessions are unauthenticated, so a conversation must not be

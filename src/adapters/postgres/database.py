@@ -4,10 +4,10 @@ closed there, so nothing connects at import time or in another event loop (Lites
 from __future__ import annotations
 
 import asyncpg
-from demo_relay.domain.errors import DatabaseUnavailable
 
-from .migrator import migrate, pending_migrations
-from .pool import create_pool
+from demo_relay.adapters.postgres.migrator import migrate, pending_migrations
+from demo_relay.adapters.postgres.pool import create_pool
+from demo_relay.domain.errors import DatabaseUnavailable
 
 
 class Database:

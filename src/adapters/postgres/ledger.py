@@ -6,11 +6,11 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ...domain.ports import ClaimResult, DeliveryRecord
-from .pool import translate_errors
+from demo_relay.adapters.postgres.pool import translate_errors
+from demo_relay.domain.ports import ClaimResult, DeliveryRecord
 
 if TYPE_CHECKING:
-    from .pool import PgPool
+    from demo_relay.adapters.postgres.pool import PgPool
 
 DEFAULT_LEASE_S = 120.0
 MAX_ERROR_CHARS = 500

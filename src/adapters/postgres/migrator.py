@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from ...domain.errors import ConfigurationError
-from .pool import CONNECT_TIMEOUT_S, translate_errors
+from demo_relay.adapters.postgres.pool import CONNECT_TIMEOUT_S, translate_errors
+from demo_relay.domain.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from .pool import PgConnection, PgPool
+    from demo_relay.adapters.postgres.pool import PgConnection, PgPool
 
 # The repository's migrations/ folder (src/adapters/postgres/migrator.py → repo root).
 MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "migrations"

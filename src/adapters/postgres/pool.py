@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 import asyncpg
 
-from ...domain.errors import DatabaseUnavailable
+from demo_relay.domain.errors import DatabaseUnavailable
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy

@@ -2,11 +2,10 @@
 
 from collections.abc import Sequence
 
+from demo_relay.adapters.signatures.standard_webhooks import StandardWebhooksVerifier
+from demo_relay.adapters.signatures.tavus_hmac import TavusHmacVerifier
+from demo_relay.adapters.signatures.url_token import UrlTokenVerifier
 from demo_relay.domain.ports import SignatureVerifier
-
-from .standard_webhooks import StandardWebhooksVerifier
-from .tavus_hmac import TavusHmacVerifier
-from .url_token import UrlTokenVerifier
 
 
 def verifiers_for(secrets: Sequence[str], tolerance_s: int, allow_url_token: bool) -> list[SignatureVerifier]:

@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from storage3 import AsyncStorageClient
+from storage3.exceptions import StorageApiError
+
 from demo_relay.domain.errors import StorageUnavailable, VideoMissing
 from demo_relay.domain.models import DemoVideo, VideoUrl
 from demo_relay.domain.ports import Clock
-from storage3 import AsyncStorageClient
-from storage3.exceptions import StorageApiError
 
 log = logging.getLogger(__name__)
 

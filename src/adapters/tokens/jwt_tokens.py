@@ -13,8 +13,8 @@ from typing import Any, TypeGuard
 
 import jwt
 
-from ...domain.errors import ConfigurationError, InvalidToken
-from ...domain.ports import Clock
+from demo_relay.domain.errors import ConfigurationError, InvalidToken
+from demo_relay.domain.ports import Clock
 
 AUDIENCE = "demo-relay:channel"
 ISSUER = "demo-relay"

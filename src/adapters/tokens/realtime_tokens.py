@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 
 import jwt
 
-from ...domain.errors import ConfigurationError
-from ...domain.ports import Clock
+from demo_relay.domain.errors import ConfigurationError
+from demo_relay.domain.ports import Clock
 
 ALGORITHM = "HS256"
 ROLE = "authenticated"

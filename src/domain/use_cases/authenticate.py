@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from ..errors import AuthenticationFailed, StaleTimestamp
-from ..models import InboundRequest
-from ..ports import SignatureVerifier, Verdict
+from demo_relay.domain.errors import AuthenticationFailed, StaleTimestamp
+from demo_relay.domain.models import InboundRequest
+from demo_relay.domain.ports import SignatureVerifier, Verdict
 
 
 def authenticate(verifiers: Sequence[SignatureVerifier], request: InboundRequest, now: datetime) -> str:

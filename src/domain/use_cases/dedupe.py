@@ -6,7 +6,7 @@ import hashlib
 import uuid
 from collections.abc import Mapping
 
-from ..models import LifecycleEvent, ToolCall
+from demo_relay.domain.models import LifecycleEvent, ToolCall
 
 _EVENT_ID_NAMESPACE = uuid.UUID("5b0f6f7e-3c56-4d1e-9a57-6f2d7f1f3a10")
 

@@ -11,8 +11,14 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import DomainError, PayloadTooLarge, UnknownConversation, UnknownDemo, VideoNotFound
-from ..models import (
+from demo_relay.domain.errors import (
+    DomainError,
+    PayloadTooLarge,
+    UnknownConversation,
+    UnknownDemo,
+    VideoNotFound,
+)
+from demo_relay.domain.models import (
     ChannelEvent,
     Duplicate,
     EventName,
@@ -26,7 +32,7 @@ from ..models import (
     WebhookOutcome,
     channel_for,
 )
-from ..ports import (
+from demo_relay.domain.ports import (
     ClaimResult,
     Clock,
     ConversationDirectory,
@@ -37,9 +43,9 @@ from ..ports import (
     SignatureVerifier,
     VideoUrls,
 )
-from .authenticate import authenticate
-from .dedupe import dedupe_key, event_id
-from .parse import decode_json, parse_event, video_title
+from demo_relay.domain.use_cases.authenticate import authenticate
+from demo_relay.domain.use_cases.dedupe import dedupe_key, event_id
+from demo_relay.domain.use_cases.parse import decode_json, parse_event, video_title
 
 log = logging.getLogger(__name__)
 

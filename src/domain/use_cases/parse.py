@@ -6,8 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import InvalidArguments, MalformedJson
-from ..models import IgnoredEvent, LifecycleEvent, ParsedEvent, ToolCall
+from demo_relay.domain.errors import InvalidArguments, MalformedJson
+from demo_relay.domain.models import IgnoredEvent, LifecycleEvent, ParsedEvent, ToolCall
 
 TOOL_CALL_EVENT_TYPES = frozenset({"conversation.tool_call", "tool_call"})
 LIFECYCLE_EVENT_TYPES = frozenset(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..errors import InvalidRequest, InvalidToken, UnknownDemo
-from ..models import Session, channel_for, demo_id_of
-from ..ports import ChannelTokens, ConversationDirectory, DemoCatalog, TransportPolicy
+from demo_relay.domain.errors import InvalidRequest, InvalidToken, UnknownDemo
+from demo_relay.domain.models import Session, channel_for, demo_id_of
+from demo_relay.domain.ports import ChannelTokens, ConversationDirectory, DemoCatalog, TransportPolicy
 
 # Tavus conversation ids are short hex strings; allow any URL-safe id so other callers can register too.
 _CONVERSATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import Demo
+from demo_relay.domain.models import Demo
 
 TOOL_NAME = "play_video"
 

@@ -8,21 +8,21 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from demo_relay.bootstrap import Container, close_resources
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
-from .access_log import access_log_middleware
-from .demos import create_session, get_demo, get_tool, list_demos
-from .errors import EXCEPTION_HANDLERS
-from .health import healthz, readyz
-from .media import media_handlers
-from .metrics import Metrics, metrics_endpoint
-from .pages import page_handlers
-from .webhook import session_tool_call, tavus_webhook
-from .ws import ws_handler
+from demo_relay.bootstrap import Container, close_resources
+from demo_relay.entrypoints.http.access_log import access_log_middleware
+from demo_relay.entrypoints.http.demos import create_session, get_demo, get_tool, list_demos
+from demo_relay.entrypoints.http.errors import EXCEPTION_HANDLERS
+from demo_relay.entrypoints.http.health import healthz, readyz
+from demo_relay.entrypoints.http.media import media_handlers
+from demo_relay.entrypoints.http.metrics import Metrics, metrics_endpoint
+from demo_relay.entrypoints.http.pages import page_handlers
+from demo_relay.entrypoints.http.webhook import session_tool_call, tavus_webhook
+from demo_relay.entrypoints.http.ws import ws_handler
 
 log = logging.getLogger("demo_relay")
 

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from litestar import get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, SkipValidation
+from litestar.status_codes import HTTP_201_CREATED
+
 from demo_relay.adapters.tokens.realtime_tokens import SupabaseRealtimeTokens
 from demo_relay.config import Settings
 from demo_relay.domain.errors import UnknownDemo
@@ -11,12 +16,14 @@ from demo_relay.domain.models import Demo, Transport
 from demo_relay.domain.ports import DemoCatalog
 from demo_relay.domain.use_cases.sessions import StartSession
 from demo_relay.domain.use_cases.tool_definition import tool_definition
-from litestar import get, post
-from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, SkipValidation
-from litestar.status_codes import HTTP_201_CREATED
-
-from .schemas import DemoOut, SessionIn, SessionOut, SupabaseAccess, VideoOut, WebSocketAccess
+from demo_relay.entrypoints.http.schemas import (
+    DemoOut,
+    SessionIn,
+    SessionOut,
+    SupabaseAccess,
+    VideoOut,
+    WebSocketAccess,
+)
 
 
 def demo_out(demo: Demo) -> DemoOut:

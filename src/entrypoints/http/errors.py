@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from demo_relay.domain import errors
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+
+from demo_relay.domain import errors
 
 log = logging.getLogger("demo_relay.http")
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from demo_relay.adapters.postgres.database import Database
 from litestar import Response, get
 from litestar.di import NamedDependency
+
+from demo_relay.adapters.postgres.database import Database
 
 
 @get("/healthz", summary="The process is up")

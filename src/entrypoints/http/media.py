@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from demo_relay.adapters.storage.local import LocalMediaStorage, MediaFile
 from litestar import Request, Response, get, head
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
+
+from demo_relay.adapters.storage.local import LocalMediaStorage, MediaFile
 
 CHUNK_BYTES = 64 * 1024
 _RANGE_RE = re.compile(r"\s*bytes\s*=(.*)", re.IGNORECASE | re.DOTALL)

@@ -8,13 +8,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from demo_relay.adapters.notifiers.websocket_hub import WebSocketHub
-from demo_relay.domain.errors import DomainError
 from litestar import Response, get
 from litestar.di import NamedDependency
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from demo_relay.adapters.notifiers.websocket_hub import WebSocketHub
+from demo_relay.domain.errors import DomainError
 
 
 class _HubCollector(Collector):

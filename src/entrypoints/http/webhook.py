@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from demo_relay.domain.errors import InvalidToken
-from demo_relay.domain.models import Duplicate, Ignored, InboundRequest, Played, Recorded, WebhookOutcome
-from demo_relay.domain.ports import ChannelTokens
-from demo_relay.domain.use_cases.handle_webhook import HandleWebhook
-from demo_relay.domain.use_cases.sessions import authorize_channel
 from litestar import Request, Response, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, SkipValidation
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
-from .metrics import Metrics
-from .schemas import PlayedOut, PlayedVideo, StatusOut
+from demo_relay.domain.errors import InvalidToken
+from demo_relay.domain.models import Duplicate, Ignored, InboundRequest, Played, Recorded, WebhookOutcome
+from demo_relay.domain.ports import ChannelTokens
+from demo_relay.domain.use_cases.handle_webhook import HandleWebhook
+from demo_relay.domain.use_cases.sessions import authorize_channel
+from demo_relay.entrypoints.http.metrics import Metrics
+from demo_relay.entrypoints.http.schemas import PlayedOut, PlayedVideo, StatusOut
 
 
 @post("/api/tavus-webhook", status_code=HTTP_200_OK, summary="Tavus tool calls and lifecycle events")

@@ -19,11 +19,11 @@ from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath, FromQuery, SkipValidation
 
-from ...adapters.notifiers.websocket_hub import Subscription, WebSocketHub
-from ...config import Settings
-from ...domain.errors import InvalidToken
-from ...domain.ports import ChannelTokens
-from ...domain.use_cases.sessions import authorize_channel
+from demo_relay.adapters.notifiers.websocket_hub import Subscription, WebSocketHub
+from demo_relay.config import Settings
+from demo_relay.domain.errors import InvalidToken
+from demo_relay.domain.ports import ChannelTokens
+from demo_relay.domain.use_cases.sessions import authorize_channel
 
 log = logging.getLogger(__name__)
 

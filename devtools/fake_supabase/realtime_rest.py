@@ -18,8 +18,8 @@ from typing import Any
 from litestar import Request, Response, post
 from litestar.handlers import HTTPRouteHandler
 
-from .fake import FakeSupabase
-from .keys import TokenError, verify_token
+from fake_supabase.fake import FakeSupabase
+from fake_supabase.keys import TokenError, verify_token
 
 _BLANK = "can't be blank"
 _INVALID = "is invalid"

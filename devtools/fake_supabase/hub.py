@@ -13,7 +13,7 @@ from typing import Any
 
 from litestar import WebSocket
 
-from .phoenix import Frame, FrameError, PayloadEncoding, Vsn, encode, encode_user_broadcast
+from fake_supabase.phoenix import Frame, FrameError, PayloadEncoding, Vsn, encode, encode_user_broadcast
 
 logger = logging.getLogger(__name__)
 

@@ -12,12 +12,12 @@ from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.types import Receive, Scope, Send
 
-from .control import make_control_handlers
-from .fake import Authorize, BucketSpec, FakeSupabase, PrivatePolicy
-from .middleware import intercept
-from .realtime_rest import make_realtime_rest_handlers
-from .realtime_ws import make_realtime_ws_handler
-from .storage import make_storage_handlers
+from fake_supabase.control import make_control_handlers
+from fake_supabase.fake import Authorize, BucketSpec, FakeSupabase, PrivatePolicy
+from fake_supabase.middleware import intercept
+from fake_supabase.realtime_rest import make_realtime_rest_handlers
+from fake_supabase.realtime_ws import make_realtime_ws_handler
+from fake_supabase.storage import make_storage_handlers
 
 _MAX_UPLOAD_BYTES = 1024 * 1024 * 1024
 

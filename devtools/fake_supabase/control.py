@@ -16,8 +16,8 @@ from typing import Any
 from litestar import Request, Response, delete, get, post
 from litestar.handlers import HTTPRouteHandler
 
-from .fake import FakeSupabase
-from .faults import SERVICES, Fault
+from fake_supabase.fake import FakeSupabase
+from fake_supabase.faults import SERVICES, Fault
 
 
 async def _body(request: Request[Any, Any, Any]) -> Any:

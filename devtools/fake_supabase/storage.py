@@ -34,8 +34,8 @@ from litestar.datastructures import UploadFile
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 
-from .fake import FakeSupabase, StoredObject
-from .keys import TokenError, verify_token
+from fake_supabase.fake import FakeSupabase, StoredObject
+from fake_supabase.keys import TokenError, verify_token
 
 _JOSE_MESSAGES = {  # what jose (Storage's JWT library) says for each problem
     "malformed": "Invalid Compact JWS",

@@ -37,10 +37,10 @@ from typing import Any
 from litestar import WebSocket, websocket
 from litestar.handlers import WebsocketRouteHandler
 
-from .fake import FakeSupabase
-from .hub import ChannelJoin, Connection
-from .keys import TokenError, verify_token
-from .phoenix import Frame, FrameError, decode_binary, decode_text, negotiate, reply
+from fake_supabase.fake import FakeSupabase
+from fake_supabase.hub import ChannelJoin, Connection
+from fake_supabase.keys import TokenError, verify_token
+from fake_supabase.phoenix import Frame, FrameError, decode_binary, decode_text, negotiate, reply
 
 logger = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .faults import Fault, FaultBook, Service
-from .hub import RealtimeHub
-from .keys import DEFAULT_JWT_SECRET, make_access_token, make_api_key
-from .stats import FakeStats
+from fake_supabase.faults import Fault, FaultBook, Service
+from fake_supabase.hub import RealtimeHub
+from fake_supabase.keys import DEFAULT_JWT_SECRET, make_access_token, make_api_key
+from fake_supabase.stats import FakeStats
 
 # Stands in for an RLS policy on realtime.messages: may these claims use this sub-topic?
 # (service_role bypasses it, as it bypasses RLS.)

@@ -8,8 +8,8 @@ import json
 from litestar.enums import ScopeType
 from litestar.types import Scope, Send
 
-from .fake import FakeSupabase
-from .faults import Fault, Service, service_for_path
+from fake_supabase.fake import FakeSupabase
+from fake_supabase.faults import Fault, Service, service_for_path
 
 
 def _fault_body(service: Service, status: int) -> bytes:
