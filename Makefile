@@ -39,7 +39,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check $(PY_SRC)
 	$(BIN)/ruff format --check $(PY_SRC)
 	@mkdir -p build/mypy && ln -sfn ../../src build/mypy/demo_relay  # mypy can't follow the editable src→demo_relay map
-	$(BIN)/mypy -p demo_relay -p fake_supabase
+	$(BIN)/mypy -p demo_relay -p fake_supabase -p tests.support
 	$(BIN)/lint-imports
 
 ## The fast loop: rewrite what ruff can (imports, format), then the unit tests (no Postgres, no browser).

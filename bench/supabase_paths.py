@@ -28,7 +28,7 @@ from demo_relay.adapters.notifiers.websocket_hub import HubNotifier, WebSocketHu
 from demo_relay.adapters.storage.supabase import SupabaseVideoStorage
 from demo_relay.adapters.supabase_connection import SupabaseConnection
 from demo_relay.domain.models import ChannelEvent, DemoVideo, EventName
-from tests.fakes.supabase import running_fake_supabase
+from tests.support.supabase import running_fake_supabase
 
 CALLS = 300
 BURST = 50

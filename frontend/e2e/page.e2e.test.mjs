@@ -2,12 +2,12 @@
 //
 // Proves, in a real browser, the issue "DemoConfigurationPage: the video appears, muted, in
 // Picture-in-Picture, and the conversation moves to a corner": a signed play_video webhook makes the page
-// play the broadcast URL muted, enter PiP or (refused without a user gesture, DESIGN §10) offer "Pop out",
+// play the broadcast URL muted, enter PiP or (Chromium refuses it without a recent user gesture) offer "Pop out",
 // and move the conversation to the bottom-right corner; session_ended / the video's end / the close button
 // restore the layout. Also: clicking "Pop out" (a real gesture) is coherent whatever Chromium decides, the
 // layout holds at 375 px wide, and the console stays free of errors and warnings.
 //
-// The main scenario runs over both transports the backend can name (DESIGN §5, §6): the built-in WebSocket
+// The main scenario runs over both transports the backend can name: the built-in WebSocket
 // hub, and Supabase Realtime with the real supabase-js inside the page, against the local protocol-faithful
 // Supabase this repository ships (`demo-relay fake-supabase`): serve seeds the videos into its Storage,
 // play_video carries a signed Storage URL and goes out as a Realtime REST broadcast, and the fake's counters
@@ -226,7 +226,7 @@ async function startStack(transport, { privateChannels = false } = {}) {
   }
 }
 
-/** The fake Supabase's counters (DESIGN §6 paths it saw). */
+/** The fake Supabase's counters: Realtime joins, REST broadcasts, Storage downloads, sockets. */
 async function supabaseStats(stack) {
   assert.ok(stack.supabaseUrl, 'a Supabase stack');
   return (await fetch(`${stack.supabaseUrl}/__fake/stats`)).json();

@@ -14,7 +14,7 @@ from websockets.asyncio.client import connect
 from tests.support.app import CONVERSATION, SeededApp, make_settings, tavus_headers
 from tests.support.pg_proxy import PostgresProxy
 from tests.support.server import free_port, running
-from tests.support_fixtures import fixture_bytes
+from tests.support.tavus_fixtures import fixture_bytes
 
 
 async def test_database_outage_is_503_and_the_retry_delivers(

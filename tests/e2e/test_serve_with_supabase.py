@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fakes.supabase import node_listener
+from tests.support.supabase import node_listener
 from tests.support.server import free_port, stop, wait_ready
 
 BIN = Path(sys.executable).parent

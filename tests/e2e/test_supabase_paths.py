@@ -38,7 +38,7 @@ from demo_relay.bootstrap import build_container
 from demo_relay.domain.models import Transport
 from demo_relay.entrypoints.http.app import create_app
 from demo_relay.entrypoints.seed import load_samples, seed_if_empty
-from tests.fakes.supabase import RunningFakeSupabase, node_listener, running_fake_supabase
+from tests.support.supabase import RunningFakeSupabase, node_listener, running_fake_supabase
 from tests.support.app import CONVERSATION, make_settings, tavus_headers
 from tests.support.server import free_port, running
 

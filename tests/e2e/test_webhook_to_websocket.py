@@ -27,7 +27,7 @@ from tests.support.app import (
     tavus_headers,
 )
 from tests.support.server import free_port, running
-from tests.support_fixtures import fixture_bytes
+from tests.support.tavus_fixtures import fixture_bytes
 
 QUIET_S = 0.3  # how long "nothing arrives" is watched for
 

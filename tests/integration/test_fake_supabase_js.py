@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.fakes.supabase import RunningFakeSupabase, node_listener, running_fake_supabase
+from tests.support.supabase import RunningFakeSupabase, node_listener, running_fake_supabase
 
 PAYLOAD = {"video_id": "v-7", "title": "Pricing", "url": "https://cdn.example/pricing.mp4"}
 SUPABASE_JS_MESSAGE = {"type": "broadcast", "event": "play_video", "payload": PAYLOAD}

@@ -15,7 +15,7 @@ import websockets
 from realtime import RealtimeSubscribeStates
 from supabase import AsyncClient, acreate_client
 
-from tests.fakes.supabase import RunningFakeSupabase, running_fake_supabase
+from tests.support.supabase import RunningFakeSupabase, running_fake_supabase
 
 PAYLOAD = {"video_id": "v-1", "title": "Intro", "url": "https://cdn.example/intro.mp4"}
 

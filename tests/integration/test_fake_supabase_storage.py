@@ -11,7 +11,7 @@ import pytest
 from storage3.exceptions import StorageApiError
 from supabase import AsyncClient, acreate_client
 
-from tests.fakes.supabase import RunningFakeSupabase, running_fake_supabase
+from tests.support.supabase import RunningFakeSupabase, running_fake_supabase
 
 VIDEO = bytes(range(256)) * 40  # 10 KiB standing in for an MP4
 

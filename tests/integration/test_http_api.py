@@ -21,7 +21,7 @@ from tests.support.app import (
     standard_webhook_headers,
     tavus_headers,
 )
-from tests.support_fixtures import fixture_bytes
+from tests.support.tavus_fixtures import fixture_bytes
 
 WEBHOOK = "/api/tavus-webhook"
 

@@ -24,7 +24,7 @@ from demo_relay.adapters.storage.local import LocalMediaStorage
 from demo_relay.domain.errors import DomainError, InvalidToken, NotFound
 from demo_relay.domain.models import DemoVideo
 from demo_relay.entrypoints.http.media import CHUNK_BYTES, media_handlers
-from tests.fakes.ports import FakeClock
+from tests.support.fakes import FakeClock
 
 SAMPLES = Path(__file__).resolve().parents[2] / "media" / "samples"
 BASE_URL = "http://testserver.local"  # the test client's own base URL, so signed URLs work as they are

@@ -13,7 +13,7 @@ import pytest
 from demo_relay.adapters.notifiers.supabase_realtime import SupabaseRealtimeNotifier
 from demo_relay.domain.errors import TransportUnavailable
 from demo_relay.domain.models import ChannelEvent, EventName
-from tests.fakes.supabase import RunningFakeSupabase, running_fake_supabase
+from tests.support.supabase import RunningFakeSupabase, running_fake_supabase
 
 EVENT = ChannelEvent(
     "demo-d1",

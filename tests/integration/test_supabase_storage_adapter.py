@@ -18,8 +18,8 @@ from demo_relay.adapters.storage.supabase import SAFETY_MARGIN_S, UNKNOWN_DURATI
 from demo_relay.adapters.supabase_connection import SupabaseConnection
 from demo_relay.domain.errors import StorageUnavailable, VideoMissing
 from demo_relay.domain.models import DemoVideo
-from tests.fakes.ports import FakeClock
-from tests.fakes.supabase import RunningFakeSupabase, running_fake_supabase
+from tests.support.fakes import FakeClock
+from tests.support.supabase import RunningFakeSupabase, running_fake_supabase
 
 BUCKET = "demo-videos"
 TTL_S = 3600

@@ -31,7 +31,7 @@ from demo_relay.adapters.tokens.jwt_tokens import JwtChannelTokens
 from demo_relay.config import Settings
 from demo_relay.domain.models import ChannelEvent, EventName
 from demo_relay.entrypoints.http.ws import ws_handler
-from tests.fakes.ports import FakeClock
+from tests.support.fakes import FakeClock
 
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 CHANNEL = "demo-3f0c2a8e-8d1b-4a57-9d5e-0b6f1c2d3e4f"

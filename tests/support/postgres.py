@@ -17,7 +17,7 @@ import os
 import secrets
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,9 +37,13 @@ CONTAINER_IMAGE = "postgres:17"  # the official image ships contrib, so pg_trgm
 class PostgresServer:
     admin_dsn: str  # a database that exists on the server, to create and drop others from
     kind: str  # "TEST_DATABASE_URL", "testcontainers" or "embedded"
+    why: str = ""  # for a fallback: why the servers before it in the chain were not used
 
     def dsn_for(self, database: str) -> str:
         return with_database(self.admin_dsn, database)
+
+    def describe(self) -> str:
+        return self.kind + (f" ({self.why})" if self.why else "")
 
 
 @contextmanager
@@ -49,17 +53,28 @@ def postgres_server(work_dir: Path) -> Iterator[PostgresServer]:
     if url:
         yield PostgresServer(_asyncpg_url(url), "TEST_DATABASE_URL")
         return
-    if docker_available():
-        from testcontainers.community.postgres import PostgresContainer
+    with ExitStack() as stack:
+        why = "no Docker engine answers"
+        if docker_available():
+            try:
+                dsn = stack.enter_context(_container())
+            except Exception as exc:  # an engine that cannot pull or run the image: the next in the chain
+                why = f"Docker answers but {CONTAINER_IMAGE} could not start: {type(exc).__name__}: {exc}"
+                why = why.splitlines()[0][:200]
+            else:
+                yield PostgresServer(dsn, "testcontainers")
+                return
+        embedded = EmbeddedPostgres()
+        stack.callback(embedded.stop)
+        yield PostgresServer(embedded.start(work_dir), "embedded", why=why)
 
-        with PostgresContainer(CONTAINER_IMAGE, driver=None) as container:
-            yield PostgresServer(container.get_connection_url(), "testcontainers")
-        return
-    embedded = EmbeddedPostgres()
-    try:
-        yield PostgresServer(embedded.start(work_dir), "embedded")
-    finally:
-        embedded.stop()
+
+@contextmanager
+def _container() -> Iterator[str]:
+    from testcontainers.community.postgres import PostgresContainer
+
+    with PostgresContainer(CONTAINER_IMAGE, driver=None) as container:
+        yield container.get_connection_url()
 
 
 def docker_available(timeout_s: float = 2.0) -> bool:

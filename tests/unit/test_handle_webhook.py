@@ -19,9 +19,9 @@ from demo_relay.domain.models import (
     Played,
     Recorded,
 )
-from demo_relay.domain.ports import Verdict
+from demo_relay.domain.ports import ClaimResult, DeliveryRecord, Verdict
 from demo_relay.domain.use_cases.handle_webhook import HandleWebhook
-from tests.fakes.ports import (
+from tests.support.fakes import (
     FakeCatalog,
     FakeClock,
     FakeConversations,
@@ -29,7 +29,7 @@ from tests.fakes.ports import (
     FakeNotifier,
     FakeVideoUrls,
 )
-from tests.support_fixtures import fixture_bytes
+from tests.support.tavus_fixtures import fixture_bytes
 
 CONVERSATION = "c7f3a1b2e9d0"
 TITLES = ["Product Overview", "Pricing Walkthrough", "Integrations tour"]
@@ -52,7 +52,7 @@ class World:
         self.demo = self.catalog.add_demo("Acme", TITLES)
         self.other = self.catalog.add_demo("Other", ["Secret roadmap"])
         self.conversations = FakeConversations()
-        self.ledger = FakeLedger()
+        self.ledger = FakeLedger(self.clock)
         self.urls = FakeVideoUrls(self.clock)
         self.notifier = FakeNotifier()
         self.use_case = HandleWebhook(
@@ -318,3 +318,14 @@ async def test_session_bound_tool_call_uses_the_token_demo(world: World) -> None
     body = json.dumps(tool_call({"video_title": "Secret roadmap"}, conversation="unregistered")).encode()
     played = await world.use_case.execute_for_session(body, world.other.id)
     assert isinstance(played, Played) and played.demo_id == world.other.id
+
+
+async def test_a_delivery_stuck_in_processing_is_taken_over_after_the_lease(world: World) -> None:
+    # The claimer died mid-way (no complete, no fail): within the lease a retry is a duplicate, after it the
+    # retry is evaluated afresh, as the Postgres ledger does.
+    record = DeliveryRecord("call_1", "tool_call.play_video", CONVERSATION, None)
+    assert await world.ledger.claim(record) is ClaimResult.CLAIMED
+    assert isinstance(await world.send(tool_call({"video_title": "Product Overview"})), Duplicate)
+    world.clock.advance(world.ledger.lease_s + 1)
+    assert isinstance(await world.send(tool_call({"video_title": "Product Overview"})), Played)
+    assert world.ledger.entries["call_1"].attempts == 2

@@ -14,7 +14,7 @@ import pytest
 
 from demo_relay.adapters.tokens.jwt_tokens import AUDIENCE, ISSUER, JwtChannelTokens
 from demo_relay.domain.errors import ConfigurationError, InvalidToken
-from tests.fakes.ports import FakeClock
+from tests.support.fakes import FakeClock
 
 SECRET = "test-app-secret-0123456789-abcdefghijklmnop"
 CHANNEL = "demo-3f0c2a8e-8d1b-4a57-9d5e-0b6f1c2d3e4f"

@@ -20,7 +20,7 @@ import pytest
 from demo_relay.adapters.storage.local import LocalMediaStorage, MediaFile
 from demo_relay.domain.errors import InvalidRequest, InvalidToken, VideoMissing
 from demo_relay.domain.models import DemoVideo
-from tests.fakes.ports import FakeClock
+from tests.support.fakes import FakeClock
 
 BASE_URL = "http://media.test:8000"
 SECRET = "app-secret-for-tests"

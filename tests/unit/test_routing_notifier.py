@@ -10,7 +10,7 @@ import pytest
 from demo_relay.adapters.notifiers.routing import RoutingNotifier, TransportTable
 from demo_relay.domain.errors import ConfigurationError, TransportUnavailable
 from demo_relay.domain.models import ChannelEvent, EventName, Transport
-from tests.fakes.ports import FakeNotifier
+from tests.support.fakes import FakeNotifier
 
 A, B, C = "demo-a", "demo-b", "demo-c"
 

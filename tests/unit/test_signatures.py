@@ -15,7 +15,7 @@ from demo_relay.domain import errors
 from demo_relay.domain.models import InboundRequest
 from demo_relay.domain.ports import Verdict
 from demo_relay.domain.use_cases.authenticate import authenticate
-from tests.support_fixtures import FIXTURES, signature_vectors
+from tests.support.tavus_fixtures import FIXTURES, signature_vectors
 
 VECTORS = signature_vectors()
 TAVUS = VECTORS["x_tavus_signature"]

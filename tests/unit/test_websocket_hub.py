@@ -22,7 +22,7 @@ from demo_relay.adapters.notifiers.websocket_hub import (
     encode_frame,
 )
 from demo_relay.domain.models import ChannelEvent, EventName
-from tests.fakes.ports import FakeClock
+from tests.support.fakes import FakeClock
 
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 A = "demo-aaaaaaaa-0000-4000-8000-000000000001"

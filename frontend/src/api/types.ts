@@ -1,4 +1,4 @@
-// Wire shapes of the demo-relay HTTP API (DESIGN §4). Names stay snake_case like the wire.
+// Wire shapes of the demo-relay HTTP API. Names stay snake_case like the wire.
 
 export interface VideoSummary {
   id: string;

@@ -1,5 +1,5 @@
-// The events a demo channel carries (DESIGN §5), decoded from untrusted frames. A frame that does not
-// decode is dropped: one bad message must never break the page.
+// The events a demo channel carries (`play_video`, `session_ended`), decoded from untrusted frames. A frame
+// that does not decode is dropped: one bad message must never break the page.
 
 import { httpUrl, isObject, nonEmpty, str } from '../api/guards';
 

@@ -1,4 +1,4 @@
-// Supabase Realtime as the channel transport (DESIGN §6): the server broadcasts on topic "demo-<id>",
+// Supabase Realtime as the channel transport: the server broadcasts on topic "demo-<id>",
 // the page joins that channel with supabase-js. supabase-js keeps the socket up and rejoins by itself;
 // this transport maps its statuses onto ours and decodes the broadcasts.
 //
@@ -121,7 +121,7 @@ async function clientFor(access: SupabaseAccess): Promise<SupabaseClient> {
 export const supabaseJoin: RealtimeJoin = async ({ access, renew, topic, events, onMessage, onStatus }) => {
   const client = await clientFor(access);
   await leaving.get(topic)?.catch(() => undefined);
-  // Private channels are authorised by RLS as the token's viewer (DESIGN §6); the token must be set
+  // Private channels are admitted by an RLS policy on realtime.messages that reads this JWT; it must be set
   // before the join, which sends it, and stay what the accessToken callback answers (see clientFor).
   if (access.private && access.access_token) {
     realtimeTokens.set(projectKey(access), {

@@ -1,4 +1,4 @@
-// The built-in hub's protocol (DESIGN §5): `GET /ws/demo-<id>?token=…`, a `subscribed` frame, then one JSON
+// The built-in hub's protocol: `GET /ws/demo-<id>?token=…`, a `subscribed` frame, then one JSON
 // event per text frame. The connection is kept up for as long as the page listens: after a drop it
 // reconnects with capped exponential backoff and jitter (so a restarted server isn't hit by every page at
 // once), reusing the token until it expires and then asking for a new session.
@@ -45,7 +45,7 @@ export interface WebSocketTransportOptions {
 
 export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 30_000 };
 
-/** Close code the hub uses for an invalid or expired token (DESIGN §5). */
+/** Close code the hub uses for a token it no longer accepts: the next attempt asks for a new session. */
 export const CLOSE_INVALID_TOKEN = 4401;
 const CLOSE_NORMAL = 1000;
 const CLOSE_PRESUMED_DEAD = 4000;

@@ -15,13 +15,13 @@ const play = (title = 'Product Overview'): LayoutAction => ({ type: 'play', vide
 
 describe('layoutReducer', () => {
   it('starts idle with the conversation full size', () => {
-    expect(initialLayout).toEqual({ phase: 'idle', lastEnd: null, sessionEnded: false });
+    expect(initialLayout).toEqual({ phase: 'idle', lastEnd: null });
     expect(conversationMinimized(initialLayout)).toBe(false);
   });
 
   it('idle → playing minimizes the conversation and waits to ask for PiP', () => {
     const state = run(play());
-    expect(state).toMatchObject({ phase: 'playing', pip: 'pending', started: false, sequence: 1 });
+    expect(state).toMatchObject({ phase: 'playing', pip: 'pending' });
     expect(conversationMinimized(state)).toBe(true);
   });
 
@@ -30,13 +30,13 @@ describe('layoutReducer', () => {
     ['the viewer closes it', { type: 'closed' }, 'closed'],
     ['the session ends', { type: 'session_ended' }, 'session_ended'],
   ] as const)('restores the conversation when %s', (_, action, reason) => {
-    const state = run(play(), { type: 'started' }, action);
-    expect(state).toEqual({ phase: 'idle', lastEnd: reason, sessionEnded: reason === 'session_ended' });
+    const state = run(play(), action);
+    expect(state).toEqual({ phase: 'idle', lastEnd: reason });
     expect(conversationMinimized(state)).toBe(false);
   });
 
   it('refused PiP offers "Pop out"; entering PiP withdraws it; leaving PiP offers it again', () => {
-    const refused = run(play(), { type: 'started' }, { type: 'pip_requested' }, { type: 'pip_refused' });
+    const refused = run(play(), { type: 'pip_requested' }, { type: 'pip_refused' });
     expect(refused).toMatchObject({ pip: 'refused' });
     expect(offersPopOut('refused')).toBe(true);
     const entered = layoutReducer(refused, { type: 'pip_entered' });
@@ -55,7 +55,7 @@ describe('layoutReducer', () => {
   it('a second video replaces the first and keeps an open PiP window', () => {
     const inPip = run(play('One'), { type: 'pip_entered' });
     const replaced = layoutReducer(inPip, play('Two'));
-    expect(replaced).toMatchObject({ phase: 'playing', sequence: 2, pip: 'active', started: false });
+    expect(replaced).toMatchObject({ phase: 'playing', pip: 'active' });
     expect(replaced.phase === 'playing' && replaced.video.title).toBe('Two');
     const inline = run(play('One'), { type: 'pip_refused' }, play('Two'));
     expect(inline).toMatchObject({ pip: 'pending' }); // a new video is a new chance to pop out
@@ -63,7 +63,7 @@ describe('layoutReducer', () => {
 
   it('drops late PiP answers once the player is gone', () => {
     const idle = run(play(), { type: 'closed' });
-    for (const type of ['pip_entered', 'pip_refused', 'pip_left', 'started', 'ended', 'closed'] as const) {
+    for (const type of ['pip_requested', 'pip_entered', 'pip_refused', 'pip_unsupported', 'pip_left', 'ended', 'closed'] as const) {
       expect(layoutReducer(idle, { type })).toBe(idle);
     }
   });
@@ -74,6 +74,7 @@ describe('layoutReducer', () => {
 
   it('plays again after the session ended', () => {
     const state = run(play(), { type: 'session_ended' }, play('Again'));
-    expect(state).toMatchObject({ phase: 'playing', sequence: 1 });
+    expect(state).toMatchObject({ phase: 'playing', pip: 'pending' });
+    expect(state.phase === 'playing' && state.video.title).toBe('Again');
   });
 });

@@ -17,22 +17,17 @@ export type EndReason = 'ended' | 'closed' | 'session_ended';
 export type LayoutState =
   | {
       phase: 'idle';
-      /** Why the last video went away; null before any video. */
+      /** Why the last video went away; null before any video. 'session_ended': the conversation is over. */
       lastEnd: EndReason | null;
-      sessionEnded: boolean;
     }
   | {
       phase: 'playing';
       video: PlayVideo;
-      /** Counts videos, so the page can tell a replacement from the same video. */
-      sequence: number;
-      started: boolean;
       pip: PipState;
     };
 
 export type LayoutAction =
   | { type: 'play'; video: PlayVideo }
-  | { type: 'started' }
   | { type: 'pip_requested' }
   | { type: 'pip_entered' }
   | { type: 'pip_refused' }
@@ -42,7 +37,7 @@ export type LayoutAction =
   | { type: 'closed' }
   | { type: 'session_ended' };
 
-export const initialLayout: LayoutState = { phase: 'idle', lastEnd: null, sessionEnded: false };
+export const initialLayout: LayoutState = { phase: 'idle', lastEnd: null };
 
 export function layoutReducer(state: LayoutState, action: LayoutAction): LayoutState {
   switch (action.type) {
@@ -50,20 +45,18 @@ export function layoutReducer(state: LayoutState, action: LayoutAction): LayoutS
       if (state.phase === 'playing') {
         // Same <video> element, new source: a picture-in-picture window stays open across the change.
         const pip = state.pip === 'active' ? 'active' : state.pip === 'unsupported' ? 'unsupported' : 'pending';
-        return { phase: 'playing', video: action.video, sequence: state.sequence + 1, started: false, pip };
+        return { phase: 'playing', video: action.video, pip };
       }
-      return { phase: 'playing', video: action.video, sequence: 1, started: false, pip: 'pending' };
+      return { phase: 'playing', video: action.video, pip: 'pending' };
     case 'session_ended':
-      return { phase: 'idle', lastEnd: 'session_ended', sessionEnded: true };
+      return { phase: 'idle', lastEnd: 'session_ended' };
     case 'ended':
     case 'closed':
-      return state.phase === 'playing' ? { phase: 'idle', lastEnd: action.type, sessionEnded: false } : state;
+      return state.phase === 'playing' ? { phase: 'idle', lastEnd: action.type } : state;
   }
   // The rest only concern a video on screen; late ones (a PiP answer after the player closed) are dropped.
   if (state.phase !== 'playing') return state;
   switch (action.type) {
-    case 'started':
-      return state.started ? state : { ...state, started: true };
     case 'pip_requested':
       return state.pip === 'active' ? state : { ...state, pip: 'requesting' };
     case 'pip_entered':

@@ -1,4 +1,4 @@
-// `/demos/<demo_id>`: follows one Tavus conversation of a demo (DESIGN §8). The conversation comes from
+// `/demos/<demo_id>`: follows one Tavus conversation of a demo. The conversation comes from
 // `?conversation_id=` (and optionally `?conversation_url=`), else a small form asks for it.
 
 import { frameableUrl } from '../api/guards';

@@ -96,7 +96,7 @@ export function DemoStage({ demoId, conversation }: { demoId: string; conversati
   }
 
   const minimized = conversationMinimized(layout);
-  const sessionEnded = layout.phase === 'idle' && layout.sessionEnded;
+  const sessionEnded = layout.phase === 'idle' && layout.lastEnd === 'session_ended';
 
   return (
     <div className={`app app--stage${minimized ? ' is-playing' : ''}`}>

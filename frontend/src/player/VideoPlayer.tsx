@@ -82,7 +82,6 @@ export function VideoPlayer({ video, pip, album, dispatch }: VideoPlayerProps) {
   };
 
   const onPlaying = () => {
-    dispatch({ type: 'started' });
     if (pip === 'pending') {
       dispatch({ type: 'pip_requested' }); // `playing` fires again after buffering: ask once per video
       void requestPictureInPicture();

@@ -11,7 +11,18 @@ from datetime import UTC, datetime, timedelta
 
 from demo_relay.domain.errors import ConversationConflict, InvalidToken, TransportUnavailable, VideoMissing
 from demo_relay.domain.models import ChannelEvent, Demo, DemoVideo, TitleMatch, Transport, VideoUrl
-from demo_relay.domain.ports import ClaimResult, DeliveryRecord
+from demo_relay.domain.ports import (
+    ChannelTokens,
+    ClaimResult,
+    Clock,
+    ConversationDirectory,
+    DeliveryLedger,
+    DeliveryRecord,
+    DemoCatalog,
+    Notifier,
+    TransportPolicy,
+    VideoUrls,
+)
 
 
 class FakeClock:
@@ -98,31 +109,43 @@ class FakeConversations:
 @dataclass
 class LedgerEntry:
     record: DeliveryRecord
+    claimed_at: datetime
     status: str = "processing"
     attempts: int = 1
     error: str | None = None
 
 
 class FakeLedger:
-    def __init__(self) -> None:
+    """The rule of AsyncpgDeliveryLedger, in memory: a key is claimed again only when its last delivery
+    failed (recognised by its recorded error, never by a list of status names) or when it has been
+    'processing' for longer than the lease (the claimer died)."""
+
+    def __init__(self, clock: FakeClock, lease_s: float = 120.0) -> None:
+        self.clock = clock
+        self.lease_s = lease_s
         self.entries: dict[str, LedgerEntry] = {}
 
     async def claim(self, record: DeliveryRecord) -> ClaimResult:
+        now = self.clock.now()
         entry = self.entries.get(record.dedupe_key)
         if entry is None:
-            self.entries[record.dedupe_key] = LedgerEntry(record)
+            self.entries[record.dedupe_key] = LedgerEntry(record, claimed_at=now)
             return ClaimResult.CLAIMED
-        if entry.status in ("processing", "played", "recorded"):
+        failed = entry.status != "processing" and entry.error is not None
+        abandoned = entry.status == "processing" and entry.claimed_at < now - timedelta(seconds=self.lease_s)
+        if not (failed or abandoned):
             return ClaimResult.DUPLICATE
+        entry.record, entry.claimed_at = record, now
         entry.status, entry.attempts, entry.error = "processing", entry.attempts + 1, None
         return ClaimResult.CLAIMED
 
     async def complete(self, dedupe_key: str, status: str) -> None:
-        self.entries[dedupe_key].status = status
+        entry = self.entries[dedupe_key]
+        entry.status, entry.error = status, None
 
     async def fail(self, dedupe_key: str, status: str, error: str) -> None:
-        self.entries[dedupe_key].status = status
-        self.entries[dedupe_key].error = error
+        entry = self.entries[dedupe_key]
+        entry.status, entry.error = status, error or status
 
 
 class FakeVideoUrls:
@@ -177,3 +200,16 @@ class FixedPolicy:
 
 def with_duration(video: DemoVideo, duration_s: float | None) -> DemoVideo:
     return replace(video, duration_s=duration_s)
+
+
+def _fakes_implement_the_ports(clock: FakeClock) -> None:
+    """Never called: mypy checks here that each fake still satisfies the port it stands in for."""
+    catalog: DemoCatalog = FakeCatalog()
+    conversations: ConversationDirectory = FakeConversations()
+    ledger: DeliveryLedger = FakeLedger(clock)
+    urls: VideoUrls = FakeVideoUrls(clock)
+    notifier: Notifier = FakeNotifier()
+    tokens: ChannelTokens = FakeTokens(clock)
+    policy: TransportPolicy = FixedPolicy()
+    ticking: Clock = clock
+    del catalog, conversations, ledger, urls, notifier, tokens, policy, ticking

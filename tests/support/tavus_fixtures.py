@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 _SHARED = ROOT.parent / "shared" / "fixtures"
 FIXTURES = _SHARED if (_SHARED / "signatures.json").is_file() else ROOT / "tests" / "fixtures"
 

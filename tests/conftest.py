@@ -1,4 +1,5 @@
-"""Postgres fixtures for the integration tests (the server chain itself is in tests/support/postgres.py).
+"""The one conftest: the Postgres fixtures every integration and e2e test uses (the server chain itself
+is in tests/support/postgres.py), and a line in the summary saying which Postgres the run used.
 
 - `postgres_server` (session): the server: TEST_DATABASE_URL, else Docker (testcontainers), else embedded.
 - `database_url` (session): DSN of this session's migrated database `demo_relay_test_<random>`.
@@ -19,10 +20,19 @@ from demo_relay.adapters.postgres.pool import create_pool
 from tests.support import postgres as pg
 
 
+_used: list[pg.PostgresServer] = []
+
+
 @pytest.fixture(scope="session")
 def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pg.PostgresServer]:
     with pg.postgres_server(tmp_path_factory.mktemp("postgres")) as server:
+        _used.append(server)
         yield server
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    where = _used[0].describe() if _used else "none (no test of this run needed one)"
+    terminalreporter.write_line(f"Postgres used by this run: {where}")
 
 
 @pytest.fixture(scope="session")
