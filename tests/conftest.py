@@ -19,7 +19,6 @@ import pytest
 from demo_relay.adapters.postgres.pool import create_pool
 from tests.support import postgres as pg
 
-
 _used: list[pg.PostgresServer] = []
 
 

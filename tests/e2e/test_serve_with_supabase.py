@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.supabase import node_listener
 from tests.support.server import free_port, stop, wait_ready
+from tests.support.supabase import node_listener
 
 BIN = Path(sys.executable).parent
 SECRET = "serve-supabase-secret"

@@ -38,9 +38,9 @@ from demo_relay.bootstrap import build_container
 from demo_relay.domain.models import Transport
 from demo_relay.entrypoints.http.app import create_app
 from demo_relay.entrypoints.seed import load_samples, seed_if_empty
-from tests.support.supabase import RunningFakeSupabase, node_listener, running_fake_supabase
 from tests.support.app import CONVERSATION, make_settings, tavus_headers
 from tests.support.server import free_port, running
+from tests.support.supabase import RunningFakeSupabase, node_listener, running_fake_supabase
 
 BUCKET = "demo-videos"
 SAMPLE = load_samples()[0]  # Product Overview, an MP4 of a few seconds

@@ -25,8 +25,8 @@ from demo_relay.adapters.clock import SystemClock
 from demo_relay.adapters.tokens.realtime_tokens import SupabaseRealtimeTokens
 from demo_relay.entrypoints.cli import main as demo_relay_cli
 from fake_supabase import PrivatePolicy
-from tests.support.supabase import RunningFakeSupabase, running_fake_supabase
 from tests.support.server import free_port
+from tests.support.supabase import RunningFakeSupabase, running_fake_supabase
 
 
 @pytest.fixture
