@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 FE     := frontend
 FE_DEPS  := $(FE)/node_modules/.installed
-FE_BUILD := $(FE)/dist/index.html
+FE_DIST  := src/entrypoints/http/page
+FE_BUILD := $(FE_DIST)/index.html
 FE_SRC   := $(shell find $(FE)/src $(FE)/index.html $(FE)/vite.config.ts $(FE)/tsconfig.json -type f 2>/dev/null)
 
 .PHONY: run test install lint fix unit test-python test-frontend screenshots chromium bench clean
@@ -56,11 +57,11 @@ test-python: $(STAMP) $(FE_BUILD)
 test-frontend: $(FE_BUILD) chromium
 	npm --prefix $(FE) run lint --silent
 	npm --prefix $(FE) test --silent
-	DEMO_RELAY_BIN=$(CURDIR)/$(BIN)/demo-relay FRONTEND_DIST=$(CURDIR)/$(FE)/dist npm --prefix $(FE) run e2e --silent
+	DEMO_RELAY_BIN=$(CURDIR)/$(BIN)/demo-relay FRONTEND_DIST=$(CURDIR)/$(FE_DIST) npm --prefix $(FE) run e2e --silent
 
 ## Re-take the committed screenshots (frontend/e2e/__screenshots__) by running the browser tests.
 screenshots: $(FE_BUILD) chromium $(STAMP)
-	SCREENSHOTS_DIR=e2e/__screenshots__ DEMO_RELAY_BIN=$(CURDIR)/$(BIN)/demo-relay FRONTEND_DIST=$(CURDIR)/$(FE)/dist npm --prefix $(FE) run e2e --silent
+	SCREENSHOTS_DIR=e2e/__screenshots__ DEMO_RELAY_BIN=$(CURDIR)/$(BIN)/demo-relay FRONTEND_DIST=$(CURDIR)/$(FE_DIST) npm --prefix $(FE) run e2e --silent
 
 ## Debian's Chromium for the browser tests (playwright-core drives it; nothing is downloaded by npm).
 chromium:
@@ -71,4 +72,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.supabase_paths
 
 clean:
-	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache build $(FE)/node_modules $(FE)/dist
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache build $(FE)/node_modules $(FE_DIST)

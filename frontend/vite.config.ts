@@ -8,7 +8,8 @@ const backend = 'http://127.0.0.1:8000';
 export default defineConfig({
   plugins: [react()],
   build: {
-    outDir: 'dist',
+    // Into the Python package, so the wheel carries the page the service serves.
+    outDir: '../src/entrypoints/http/page',
     emptyOutDir: true,
     assetsDir: 'assets',
   },

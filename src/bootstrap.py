@@ -1,12 +1,16 @@
 """The composition root: the one place that chooses implementations (dependency-injector).
 
-Settings pick every adapter. Nothing here opens a connection at import or construction: the database
-pool is opened in the Litestar lifespan (`Database.open`), singletons are created on first use after
-that. Tests swap any provider with `container.<name>.override(...)`."""
+Read it as a table: one provider per port, its arguments taken from the settings by name
+(`settings.provided.x`); the few choices that need logic are named functions below the container. Nothing
+here connects at import or construction: `running()` opens the database pool (inside the event loop that
+will use it) and closes everything on the way out, for the app and the CLI alike; singletons are created on
+first use after that. Tests swap any provider with `build_container(settings, name=value)`."""
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
 
 from dependency_injector import containers, providers
 
@@ -18,155 +22,215 @@ from demo_relay.adapters.postgres.catalog import AsyncpgDemoCatalog
 from demo_relay.adapters.postgres.conversations import AsyncpgConversationDirectory
 from demo_relay.adapters.postgres.database import Database
 from demo_relay.adapters.postgres.ledger import AsyncpgDeliveryLedger
+from demo_relay.adapters.sample_clips import load_samples
 from demo_relay.adapters.signatures import verifiers_for
 from demo_relay.adapters.storage.local import LocalMediaStorage
+from demo_relay.adapters.storage.mp4 import Mp4Probe
 from demo_relay.adapters.storage.supabase import SupabaseVideoStorage
 from demo_relay.adapters.supabase_connection import SupabaseConnection
 from demo_relay.adapters.tokens.jwt_tokens import JwtChannelTokens
 from demo_relay.adapters.tokens.realtime_tokens import SupabaseRealtimeTokens
 from demo_relay.config import Settings
 from demo_relay.domain.errors import ConfigurationError
-from demo_relay.domain.models import Transport
+from demo_relay.domain.models import RealtimeProject, Transport
+from demo_relay.domain.ports import Clock, Notifier, SignatureVerifier
+from demo_relay.domain.use_cases.add_video import AddVideo
+from demo_relay.domain.use_cases.deliveries import Deliveries
+from demo_relay.domain.use_cases.forward_tool_call import ForwardToolCall
 from demo_relay.domain.use_cases.handle_webhook import HandleWebhook
+from demo_relay.domain.use_cases.lifecycle import RecordLifecycle
+from demo_relay.domain.use_cases.play_video import PlayVideo
+from demo_relay.domain.use_cases.seed import SeedSampleDemo
 from demo_relay.domain.use_cases.sessions import StartSession
 
 
-def _not_available(what: str) -> NoReturn:
-    raise ConfigurationError(f"{what} is not available in this build; use HUB_BACKEND=memory")
+def _verifiers(settings: Settings) -> list[SignatureVerifier]:
+    return verifiers_for(
+        settings.webhook_secrets, settings.webhook_tolerance_s, settings.webhook_allow_url_token
+    )
+
+
+def _channel_notifiers(
+    settings: Settings, hub: Notifier, realtime: Callable[[], Notifier]
+) -> Mapping[Transport, Notifier]:
+    """Only the transports the settings select are built (the Supabase one needs its credentials)."""
+    return {
+        Transport.WEBSOCKET: hub,
+        **({Transport.SUPABASE: realtime()} if settings.uses_supabase_realtime else {}),
+    }
+
+
+def _realtime_project(settings: Settings) -> RealtimeProject | None:
+    """What pages get to reach Supabase Realtime: the anon key, never the service key."""
+    if not (settings.uses_supabase_realtime and settings.supabase_url and settings.supabase_anon_key):
+        return None
+    return RealtimeProject(settings.supabase_url, settings.supabase_anon_key, settings.realtime_private)
+
+
+def _realtime_tokens(settings: Settings, clock: Clock) -> SupabaseRealtimeTokens | None:
+    """Only private channels need Realtime tokens (and the project's JWT secret to sign them)."""
+    if not (settings.uses_supabase_realtime and settings.realtime_private):
+        return None
+    return SupabaseRealtimeTokens(settings.supabase_jwt_secret or "", settings.session_token_ttl_s, clock)
 
 
 class Container(containers.DeclarativeContainer):
     settings: providers.Dependency[Settings] = providers.Dependency(instance_of=Settings)
-
     clock = providers.Singleton(SystemClock)
 
-    # --- Postgres: one pool, opened in the lifespan ----------------------------------------------
+    # --- Postgres: one pool, opened by running() -------------------------------------------------
     database = providers.Singleton(Database)
-    pool = providers.Callable(lambda db: db.pool, database)
     catalog = providers.Singleton(
         AsyncpgDemoCatalog,
-        pool=pool,
-        title_match_threshold=providers.Callable(lambda s: s.title_match_threshold, settings),
+        pool=database.provided.pool,
+        title_match_threshold=settings.provided.title_match_threshold,
     )
-    conversations = providers.Singleton(AsyncpgConversationDirectory, pool=pool)
-    ledger = providers.Singleton(AsyncpgDeliveryLedger, pool=pool)
+    catalog_editor = (
+        catalog  # the same adapter implements the reads (DemoCatalog) and the writes (CatalogEditor)
+    )
+    conversations = providers.Singleton(AsyncpgConversationDirectory, pool=database.provided.pool)
+    ledger = providers.Singleton(AsyncpgDeliveryLedger, pool=database.provided.pool)
 
-    # --- Supabase: one connection (httpx pool), created on first use, closed in the lifespan -------
+    # --- Supabase: one connection (httpx pool), created on first use, closed by running() --------
     supabase = providers.Singleton(
         SupabaseConnection,
-        url=providers.Callable(lambda s: s.supabase_url, settings),
-        service_key=providers.Callable(lambda s: s.supabase_service_role_key, settings),
+        url=settings.provided.supabase_url,
+        service_key=settings.provided.supabase_service_role_key,
     )
 
-    # --- where video URLs come from (STORAGE) ----------------------------------------------------
+    # --- where videos are kept and their URLs come from (STORAGE) --------------------------------
     media_storage = providers.Singleton(
         LocalMediaStorage,
-        media_dir=providers.Callable(lambda s: s.media_dir, settings),
-        base_url=providers.Callable(lambda s: s.base_url, settings),
-        secret=providers.Callable(lambda s: s.app_secret, settings),
-        ttl_s=providers.Callable(lambda s: s.signed_url_ttl_s, settings),
+        media_dir=settings.provided.media_dir,
+        base_url=settings.provided.base_url,
+        secret=settings.provided.app_secret,
+        ttl_s=settings.provided.signed_url_ttl_s,
         clock=clock,
     )
     supabase_storage = providers.Singleton(
         SupabaseVideoStorage,
-        storage=providers.Callable(lambda c: c.storage, supabase),
-        bucket=providers.Callable(lambda s: s.storage_bucket, settings),
-        url_mode=providers.Callable(lambda s: s.storage_url_mode, settings),
-        ttl_s=providers.Callable(lambda s: s.signed_url_ttl_s, settings),
+        storage=supabase.provided.storage,
+        bucket=settings.provided.storage_bucket,
+        url_mode=settings.provided.storage_url_mode,
+        ttl_s=settings.provided.signed_url_ttl_s,
         clock=clock,
     )
     # The same adapter gives URLs (VideoUrls) and takes files (VideoStore).
-    video_urls = providers.Selector(
-        providers.Callable(lambda s: s.storage, settings), local=media_storage, supabase=supabase_storage
-    )
+    video_urls = providers.Selector(settings.provided.storage, local=media_storage, supabase=supabase_storage)
     video_store = video_urls
+    media_probe = providers.Singleton(Mp4Probe)
+    samples = providers.Singleton(load_samples)
 
-    # --- how events reach browsers (NOTIFIER, NOTIFIER_SESSIONS) --------------------------------
-    hub = providers.Singleton(
-        WebSocketHub,
-        clock=clock,
-        queue_size=providers.Callable(lambda s: s.hub_queue_size, settings),
-    )
+    # --- how events reach browsers (NOTIFIER, NOTIFIER_SESSIONS) ---------------------------------
+    hub = providers.Singleton(WebSocketHub, clock=clock, queue_size=settings.provided.hub_queue_size)
     transport_table = providers.Singleton(
-        TransportTable,
-        default=providers.Callable(lambda s: s.notifier, settings),
-        overrides=providers.Callable(lambda s: s.notifier_sessions, settings),
+        TransportTable, default=settings.provided.notifier, overrides=settings.provided.notifier_sessions
     )
     realtime_notifier = providers.Singleton(
         SupabaseRealtimeNotifier,
-        http=providers.Callable(lambda c: c.http, supabase),
-        supabase_url=providers.Callable(lambda s: s.supabase_url, settings),
-        service_key=providers.Callable(lambda s: s.supabase_service_role_key, settings),
-        private=providers.Callable(lambda s: s.realtime_private, settings),
+        http=supabase.provided.http,
+        supabase_url=settings.provided.supabase_url,
+        service_key=settings.provided.supabase_service_role_key,
+        private=settings.provided.realtime_private,
     )
-    # Only the transports the settings select are built (the Supabase one needs its credentials).
-    channel_notifiers = providers.Callable(
-        lambda s, hub_notifier, realtime: {
-            Transport.WEBSOCKET: hub_notifier,
-            **({Transport.SUPABASE: realtime()} if s.uses_supabase_realtime else {}),
-        },
-        settings,
-        providers.Singleton(HubNotifier, hub),
-        realtime_notifier.provider,
-    )
-    notifier = providers.Singleton(RoutingNotifier, table=transport_table, notifiers=channel_notifiers)
-    realtime_tokens = providers.Singleton(
-        SupabaseRealtimeTokens,
-        jwt_secret=providers.Callable(lambda s: s.supabase_jwt_secret or "", settings),
-        ttl_s=providers.Callable(lambda s: s.session_token_ttl_s, settings),
-        clock=clock,
+    notifier = providers.Singleton(
+        RoutingNotifier,
+        table=transport_table,
+        notifiers=providers.Callable(
+            _channel_notifiers, settings, providers.Singleton(HubNotifier, hub), realtime_notifier.provider
+        ),
     )
 
+    # --- credentials ----------------------------------------------------------------------------
     tokens = providers.Singleton(
         JwtChannelTokens,
-        secret=providers.Callable(lambda s: s.app_secret, settings),
-        ttl_s=providers.Callable(lambda s: s.session_token_ttl_s, settings),
+        secret=settings.provided.app_secret,
+        ttl_s=settings.provided.session_token_ttl_s,
         clock=clock,
     )
-    verifiers = providers.Callable(
-        lambda s: verifiers_for(s.webhook_secrets, s.webhook_tolerance_s, s.webhook_allow_url_token),
-        settings,
-    )
+    realtime_tokens = providers.Singleton(_realtime_tokens, settings, clock)
+    verifiers = providers.Callable(_verifiers, settings)
 
     # --- use cases --------------------------------------------------------------------------------
-    handle_webhook = providers.Singleton(
-        HandleWebhook,
-        verifiers=verifiers,
+    deliveries = providers.Singleton(Deliveries, ledger=ledger)
+    play_video = providers.Singleton(
+        PlayVideo,
         catalog=catalog,
         conversations=conversations,
-        ledger=ledger,
         urls=video_urls,
         notifier=notifier,
         clock=clock,
-        max_body_bytes=providers.Callable(lambda s: s.max_webhook_bytes, settings),
+    )
+    lifecycle = providers.Singleton(
+        RecordLifecycle, catalog=catalog, conversations=conversations, notifier=notifier, clock=clock
+    )
+    handle_webhook = providers.Singleton(
+        HandleWebhook,
+        verifiers=verifiers,
+        deliveries=deliveries,
+        play_video=play_video,
+        lifecycle=lifecycle,
+        clock=clock,
+        max_body_bytes=settings.provided.max_webhook_bytes,
+    )
+    forward_tool_call = providers.Singleton(
+        ForwardToolCall,
+        deliveries=deliveries,
+        play_video=play_video,
+        max_body_bytes=settings.provided.max_webhook_bytes,
     )
     start_session = providers.Singleton(
-        StartSession, catalog=catalog, conversations=conversations, tokens=tokens, transports=transport_table
+        StartSession,
+        catalog=catalog,
+        conversations=conversations,
+        tokens=tokens,
+        transports=transport_table,
+        websocket_base_url=settings.provided.websocket_base_url,
+        realtime=providers.Callable(_realtime_project, settings),
+        realtime_tokens=realtime_tokens,
     )
-
-
-def uses_supabase(settings: Settings) -> bool:
-    return settings.storage == "supabase" or settings.uses_supabase_realtime
-
-
-async def close_resources(container: Container) -> None:
-    """Closes what the container opened besides the database (the lifespan calls it on shutdown)."""
-    container.hub().close()
-    if uses_supabase(container.settings()):
-        await container.supabase().aclose()
+    seed_sample_demo = providers.Singleton(
+        SeedSampleDemo, catalog=catalog, editor=catalog_editor, store=video_store, samples=samples
+    )
+    add_video = providers.Singleton(
+        AddVideo, catalog=catalog, editor=catalog_editor, store=video_store, probe=media_probe
+    )
 
 
 def build_container(settings: Settings, **overrides: Any) -> Container:
-    """A container for `settings`; `overrides` replace providers by name (tests)."""
+    """A container for `settings`; `overrides` replace providers by name (tests). Fails at start, not on
+    the first webhook, when the selected transports, storage or tokens can't be built."""
+    if settings.hub_backend != "memory":
+        raise ConfigurationError(
+            f"HUB_BACKEND={settings.hub_backend} is not available in this build; use memory"
+        )
     container = Container(settings=settings)
     for name, value in overrides.items():
         getattr(container, name).override(providers.Object(value))
-    if settings.hub_backend != "memory":
-        _not_available(f"HUB_BACKEND={settings.hub_backend}")
-    # Fail at start, not on the first webhook, when the selected transports/storage can't be built.
     container.transport_table()
+    container.realtime_tokens()
     if "notifier" not in overrides:
         container.notifier()
     if "video_urls" not in overrides and settings.storage != "local":
         container.video_urls()
     return container
+
+
+@asynccontextmanager
+async def running(container: Container, dsn: str, *, migrate: bool = True) -> AsyncIterator[list[str]]:
+    """Opens the database (and applies pending migrations unless told not to), yields the migrations it
+    applied, and on the way out closes what the container opened, in reverse order of need."""
+    settings = container.settings()
+    database = container.database()
+    await database.open(dsn)
+    try:
+        yield await database.migrate() if migrate else []
+    finally:
+        try:
+            container.hub().close()
+            if settings.storage == "supabase":
+                await container.supabase_storage().aclose()
+            if settings.storage == "supabase" or settings.uses_supabase_realtime:
+                await container.supabase().aclose()
+        finally:
+            await database.close()

@@ -67,6 +67,10 @@ class Settings:
         return f"http://{host}:{self.port}"
 
     @property
+    def websocket_base_url(self) -> str:
+        return self.base_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+
+    @property
     def origins(self) -> tuple[str, ...]:
         if self.allowed_origins:
             return self.allowed_origins

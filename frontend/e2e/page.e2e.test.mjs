@@ -20,7 +20,7 @@
 // Page.captureScreenshot): Playwright's evaluate, waitFor* and screenshot run with a user gesture, which
 // would let PiP succeed only because of the test.
 //
-// Needs: the built page (npm run build → frontend/dist, or FRONTEND_DIST), the service's virtualenv
+// Needs: the built page (npm run build → src/entrypoints/http/page, or FRONTEND_DIST), the service's virtualenv
 // (<repo>/.venv/bin/demo-relay, or DEMO_RELAY_BIN) and Chromium at /usr/bin/chromium (or CHROMIUM_BIN).
 
 import assert from 'node:assert/strict';
@@ -42,7 +42,7 @@ const FIXTURES = path.resolve(REPO, '..', 'shared', 'fixtures', 'tavus');
 // Every run takes the screenshots (a failure to render shows there); only `make screenshots`
 // (SCREENSHOTS_DIR=e2e/__screenshots__) replaces the committed ones, so `make test` leaves the tree clean.
 const SCREENSHOTS = path.resolve(FRONTEND, process.env.SCREENSHOTS_DIR ?? path.join('e2e', '.screenshots'));
-const DIST = path.resolve(process.env.FRONTEND_DIST ?? path.join(FRONTEND, 'dist'));
+const DIST = path.resolve(process.env.FRONTEND_DIST ?? path.join(FRONTEND, '..', 'src', 'entrypoints', 'http', 'page'));
 const SERVICE_BIN = process.env.DEMO_RELAY_BIN ?? path.join(REPO, '.venv', 'bin', 'demo-relay');
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const SECRET = `e2e-${randomUUID()}`;

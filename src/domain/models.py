@@ -6,9 +6,21 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 CHANNEL_PREFIX = "demo-"
+# The one tool this service answers; its definition for a persona is in use_cases/tool_definition.py.
+PLAY_VIDEO_TOOL = "play_video"
+# A late joiner (or a reload) still sees a video until shortly after its end; a video of unknown length
+# stays current for 10 minutes.
+CURRENT_GRACE_S = 5.0
+UNKNOWN_DURATION_CURRENT_S = 600.0
+
+
+def current_window_s(duration_s: float | None) -> float:
+    """How long a play_video of a video this long stays current for late joiners."""
+    return UNKNOWN_DURATION_CURRENT_S if duration_s is None else duration_s + CURRENT_GRACE_S
 
 
 def channel_for(demo_id: str) -> str:
@@ -37,6 +49,15 @@ class Demo:
     id: str
     name: str
     videos: tuple[DemoVideo, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One clip of the sample demo `serve` seeds into an empty database."""
+
+    title: str
+    file: Path
+    duration_s: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +102,6 @@ class ToolCall:
     tool_call_id: str | None = None
     inference_id: str | None = None
     seq: int | str | None = None
-    turn_idx: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,12 +174,36 @@ WebhookOutcome = Played | Recorded | Ignored | Duplicate
 
 
 @dataclass(frozen=True, slots=True)
+class RealtimeProject:
+    """What a browser needs to reach a Supabase project's Realtime: the anon key, never the service key."""
+
+    url: str
+    anon_key: str
+    private: bool  # private channels: the page also needs a Realtime token (RealtimeAccess.access_token)
+
+
+@dataclass(frozen=True, slots=True)
+class WebSocketAccess:
+    url: str  # ws(s)://…/ws/demo-<id>
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RealtimeAccess:
+    project: RealtimeProject
+    access_token: str | None = None  # private channels only
+    access_token_expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Session:
-    """What a page needs to subscribe to its demo's channel."""
+    """What a page needs to follow its conversation: the channel, the one transport it subscribes with,
+    and the credentials for it."""
 
     demo_id: str
     channel: str
     conversation_id: str
-    transport: Transport
-    token: str
-    token_expires_at: datetime
+    transport: Transport  # WEBSOCKET or SUPABASE: the page subscribes with exactly one
+    websocket: WebSocketAccess
+    supabase: RealtimeAccess | None

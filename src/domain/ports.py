@@ -1,6 +1,6 @@
 """Ports: what the use cases need from the outside world, one Protocol per need.
 
-Adapters implement them (src/adapters); tests/fakes has in-memory versions for the unit tests.
+Adapters implement them (src/adapters); tests/support/fakes.py has in-memory versions for the unit tests.
 Every adapter translates its driver's failures into the domain errors named in the docstrings."""
 
 from __future__ import annotations
@@ -59,6 +59,22 @@ class DemoCatalog(Protocol):
         ...
 
 
+class CatalogEditor(Protocol):
+    """Changes to the catalog (seeding, `add-video`). Raises InvalidRequest for what the catalog refuses
+    (a blank name or title, a title the demo has already however cased or spaced, an unknown demo) and
+    DatabaseUnavailable when the store cannot be reached."""
+
+    async def create_demo(self, name: str, demo_id: str | None = None) -> Demo: ...
+
+    async def add_video(
+        self, demo_id: str, title: str, storage_path: str, duration_s: float | None = None
+    ) -> DemoVideo: ...
+
+    async def is_empty(self) -> bool:
+        """True when there is no demo at all."""
+        ...
+
+
 class ConversationDirectory(Protocol):
     """Which demo a Tavus conversation belongs to."""
 
@@ -113,6 +129,18 @@ class VideoStore(Protocol):
 
     async def put(self, source: Path, storage_path: str) -> None: ...
 
+    async def remove(self, storage_path: str) -> None:
+        """Deletes one object; an object that is not there is not an error."""
+        ...
+
+
+class MediaProbe(Protocol):
+    """Reads what a video file says about itself."""
+
+    def duration_s(self, path: Path) -> float | None:
+        """The length in seconds, or None when the file does not say."""
+        ...
+
 
 class Notifier(Protocol):
     """Publishes one event on its channel. Returns the names of the transports that took it.
@@ -128,10 +156,16 @@ class TransportPolicy(Protocol):
 
 
 class ChannelTokens(Protocol):
-    """Signed, expiring tokens that let a browser subscribe to one channel."""
+    """Signed, expiring tokens that let a browser subscribe to one channel of the WebSocket hub."""
 
     def issue(self, channel: str) -> tuple[str, datetime]: ...
 
     def channel_of(self, token: str) -> str:
         """The channel a valid token is bound to; raises InvalidToken otherwise."""
         ...
+
+
+class RealtimeTokens(Protocol):
+    """Short-lived Supabase Realtime tokens that admit a page to one private channel."""
+
+    def issue(self, channel: str, conversation_id: str) -> tuple[str, datetime]: ...

@@ -17,16 +17,12 @@ from typing import Any
 import click
 import httpx
 
-from demo_relay.adapters.postgres.catalog import AsyncpgDemoCatalog
-from demo_relay.adapters.postgres.database import Database
 from demo_relay.adapters.postgres.embedded import EmbeddedPostgres
 from demo_relay.adapters.signatures import tavus_hmac
-from demo_relay.adapters.storage.mp4 import mp4_duration_s
-from demo_relay.bootstrap import Container, build_container, close_resources
+from demo_relay.bootstrap import Container, build_container, running
 from demo_relay.config import Settings, load_settings
 from demo_relay.domain.errors import DomainError
-from demo_relay.domain.models import Demo
-from demo_relay.entrypoints.seed import seed_if_empty, seed_sample_demo
+from demo_relay.domain.models import PLAY_VIDEO_TOOL, Demo
 
 log = logging.getLogger("demo_relay")
 
@@ -62,15 +58,10 @@ def database_url(settings: Settings) -> Iterator[str]:
 
 @asynccontextmanager
 async def opened(settings: Settings, dsn: str) -> AsyncIterator[Container]:
+    """The container with its resources open (the same `running` as the app's lifespan)."""
     container = build_container(settings)
-    database: Database = container.database()
-    await database.open(dsn)
-    try:
-        await database.migrate()
+    async with running(container, dsn):
         yield container
-    finally:
-        await close_resources(container)
-        await database.close()
 
 
 @main.command()
@@ -85,7 +76,7 @@ def serve(settings: Settings, seed: bool) -> None:
 
     async def on_ready(container: Container) -> None:
         if seed:
-            await seed_if_empty(container.catalog(), container.video_store())
+            await container.seed_sample_demo().execute()
         demos = await container.catalog().list_demos()
         _print_banner(settings, demos)
 
@@ -123,12 +114,8 @@ def migrate(settings: Settings) -> None:
     """Apply pending SQL migrations (each once, in order, under an advisory lock)."""
 
     async def run(dsn: str) -> list[str]:
-        database = Database()
-        await database.open(dsn)
-        try:
-            return await database.migrate()
-        finally:
-            await database.close()
+        async with running(build_container(settings), dsn) as applied:
+            return applied
 
     with database_url(settings) as dsn:
         applied = asyncio.run(run(dsn))
@@ -143,8 +130,7 @@ def seed(settings: Settings, force: bool) -> None:
 
     async def run(dsn: str) -> Demo | None:
         async with opened(settings, dsn) as container:
-            catalog, storage = container.catalog(), container.video_store()
-            return await (seed_sample_demo(catalog, storage) if force else seed_if_empty(catalog, storage))
+            return await container.seed_sample_demo().execute(force=force)
 
     with database_url(settings) as dsn:
         demo = asyncio.run(run(dsn))
@@ -162,12 +148,7 @@ def add_video(settings: Settings, demo_id: str, title: str, duration: float | No
 
     async def run(dsn: str) -> str:
         async with opened(settings, dsn) as container:
-            catalog: AsyncpgDemoCatalog = container.catalog()
-            if await catalog.get_demo(demo_id) is None:
-                raise click.ClickException(f"no demo {demo_id}")
-            storage_path = f"{demo_id}/{uuid.uuid4().hex[:8]}-{file.name}"
-            await container.video_store().put(file, storage_path)
-            video = await catalog.add_video(demo_id, title, storage_path, duration or mp4_duration_s(file))
+            video = await container.add_video().execute(demo_id, title, file, duration)
             return video.id
 
     with database_url(settings) as dsn:
@@ -247,7 +228,7 @@ def tool_call_body(title: str, conversation_id: str | None) -> bytes:
         "conversation_id": conversation_id,
         "inference_id": str(uuid.uuid4()),
         "properties": {
-            "name": "play_video",
+            "name": PLAY_VIDEO_TOOL,
             "tool_call_id": f"call_{uuid.uuid4().hex[:12]}",
             "arguments": json.dumps({"video_title": title}),
         },

@@ -34,10 +34,10 @@ from supabase import AsyncClient, acreate_client
 
 from demo_relay.adapters.notifiers.supabase_realtime import SupabaseRealtimeNotifier
 from demo_relay.adapters.postgres.catalog import AsyncpgDemoCatalog
+from demo_relay.adapters.sample_clips import load_samples
 from demo_relay.bootstrap import build_container
 from demo_relay.domain.models import Transport
 from demo_relay.entrypoints.http.app import create_app
-from demo_relay.entrypoints.seed import load_samples, seed_if_empty
 from tests.support.app import CONVERSATION, make_settings, tavus_headers
 from tests.support.server import free_port, running
 from tests.support.supabase import RunningFakeSupabase, node_listener, running_fake_supabase
@@ -396,7 +396,7 @@ async def test_serve_seeds_an_empty_project_bucket_included(
         settings = supabase_settings(tmp_path, database_url, supabase, notifier=Transport.SUPABASE)
 
         async def seed(container: Any) -> None:
-            await seed_if_empty(container.catalog(), container.video_store())
+            await container.seed_sample_demo().execute()
 
         async with serve_relay(settings, database_url, on_ready=seed) as base:
             assert BUCKET in supabase.fake.buckets and not supabase.fake.buckets[BUCKET].public

@@ -12,8 +12,8 @@ import asyncpg
 import pytest
 from click.testing import CliRunner
 
+from demo_relay.adapters.sample_clips import SAMPLES_DIR
 from demo_relay.entrypoints.cli import main
-from demo_relay.entrypoints.seed import SAMPLES_DIR
 from tests.support.postgres import run_sync
 
 

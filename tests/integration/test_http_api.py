@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
+from demo_relay.adapters.sample_clips import SAMPLES_DIR
 from tests.support.app import (
     CONVERSATION,
     SECRET,
@@ -214,7 +215,7 @@ async def test_failed_delivery_is_retryable(
     first = await post_signed(client, body)
     assert first.status_code == 404 and first.json()["error"] == "video_not_found"
     # The test client runs the app in its own event loop: add the video through the test's own pool.
-    sample = Path(__file__).resolve().parents[2] / "media" / "samples" / "product-overview.mp4"
+    sample = SAMPLES_DIR / "product-overview.mp4"
     seeded.container.media_storage().import_file(sample, f"{seeded.demo_id}/later.mp4")
     await db_pool.execute(
         "insert into demo_videos (demo_id, title, storage_path, duration_s) values ($1, $2, $3, 6.0)",

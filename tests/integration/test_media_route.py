@@ -20,13 +20,14 @@ from litestar import Litestar, Request, Response
 from litestar.di import Provide
 from litestar.testing import TestClient
 
+from demo_relay.adapters.sample_clips import SAMPLES_DIR
 from demo_relay.adapters.storage.local import LocalMediaStorage
 from demo_relay.domain.errors import DomainError, InvalidToken, NotFound
 from demo_relay.domain.models import DemoVideo
 from demo_relay.entrypoints.http.media import CHUNK_BYTES, media_handlers
 from tests.support.fakes import FakeClock
 
-SAMPLES = Path(__file__).resolve().parents[2] / "media" / "samples"
+SAMPLES = SAMPLES_DIR
 BASE_URL = "http://testserver.local"  # the test client's own base URL, so signed URLs work as they are
 TTL_S = 3600
 CLIP = "demo-1/integrations-tour.mp4"  # the largest sample: several chunks

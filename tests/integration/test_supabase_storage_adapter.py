@@ -14,9 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from demo_relay.adapters.storage.supabase import SAFETY_MARGIN_S, UNKNOWN_DURATION_S, SupabaseVideoStorage
+from demo_relay.adapters.storage.supabase import SAFETY_MARGIN_S, SupabaseVideoStorage
 from demo_relay.adapters.supabase_connection import SupabaseConnection
 from demo_relay.domain.errors import StorageUnavailable, VideoMissing
+from demo_relay.domain.models import UNKNOWN_DURATION_CURRENT_S as UNKNOWN_DURATION_S
 from demo_relay.domain.models import DemoVideo
 from tests.support.fakes import FakeClock
 from tests.support.supabase import RunningFakeSupabase, running_fake_supabase

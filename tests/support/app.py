@@ -15,7 +15,6 @@ from demo_relay.bootstrap import Container, build_container
 from demo_relay.config import Settings
 from demo_relay.domain.models import Demo
 from demo_relay.entrypoints.http.app import create_app
-from demo_relay.entrypoints.seed import seed_sample_demo
 
 SECRET = "tavus-demo-secret-please-rotate"
 APP_SECRET = "test-app-secret-0123456789abcdef0123456789"
@@ -41,7 +40,7 @@ class SeededApp:
         self.demo: Demo | None = None
 
         async def seed(container: Container) -> None:
-            self.demo = await seed_sample_demo(container.catalog(), container.video_store())
+            self.demo = await container.seed_sample_demo().execute(force=True)
 
         self.app: Litestar = create_app(self.container, dsn=database_url, on_ready=seed)
 

@@ -4,14 +4,24 @@ They keep the ports' contracts (atomic claim, title matching rules, errors) with
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from demo_relay.domain.errors import ConversationConflict, InvalidToken, TransportUnavailable, VideoMissing
+from demo_relay.domain.errors import (
+    ConversationConflict,
+    InvalidRequest,
+    InvalidToken,
+    StorageUnavailable,
+    TransportUnavailable,
+    VideoMissing,
+)
 from demo_relay.domain.models import ChannelEvent, Demo, DemoVideo, TitleMatch, Transport, VideoUrl
 from demo_relay.domain.ports import (
+    CatalogEditor,
     ChannelTokens,
     ClaimResult,
     Clock,
@@ -19,8 +29,11 @@ from demo_relay.domain.ports import (
     DeliveryLedger,
     DeliveryRecord,
     DemoCatalog,
+    MediaProbe,
     Notifier,
+    RealtimeTokens,
     TransportPolicy,
+    VideoStore,
     VideoUrls,
 )
 
@@ -83,6 +96,84 @@ class FakeCatalog:
         if ranked and similarity(ranked[0].title, title) >= self.threshold:
             return TitleMatch(ranked[0])
         return TitleMatch(None, tuple(v.title for v in ranked[:3]))
+
+    # --- CatalogEditor: the rules of AsyncpgDemoCatalog's writes --------------------------------
+
+    async def create_demo(self, name: str, demo_id: str | None = None) -> Demo:
+        if not name.strip():
+            raise InvalidRequest("a demo needs a name", field="name")
+        demo_id = demo_id or str(uuid.uuid4())
+        if demo_id in self.demos:
+            raise InvalidRequest("a demo with this id already exists", demo_id=demo_id)
+        self.demos[demo_id] = Demo(demo_id, name.strip())
+        return self.demos[demo_id]
+
+    async def add_video(
+        self, demo_id: str, title: str, storage_path: str, duration_s: float | None = None
+    ) -> DemoVideo:
+        demo = self.demos.get(demo_id)
+        if demo is None:
+            raise InvalidRequest("unknown demo", field="demo_id", demo_id=demo_id)
+        title = " ".join(title.split())
+        if not title:
+            raise InvalidRequest("a video needs a title", field="title")
+        if not storage_path.strip():
+            raise InvalidRequest("a video needs a storage path", field="storage_path")
+        if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
+            raise InvalidRequest("duration_s must be positive", field="duration_s")
+        if any(_norm(v.title) == _norm(title) for v in demo.videos):
+            raise InvalidRequest(f"the demo already has a video titled {title!r}", field="title")
+        video = DemoVideo(str(uuid.uuid4()), demo_id, title, storage_path, duration_s)
+        self.demos[demo_id] = replace(demo, videos=(*demo.videos, video))
+        return video
+
+    async def is_empty(self) -> bool:
+        return not self.demos
+
+
+class FakeVideoStore:
+    """Objects by storage path; `down` makes every call fail as an unreachable store does."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.prepared = False
+        self.down = False
+
+    async def prepare(self) -> None:
+        self._check()
+        self.prepared = True
+
+    async def put(self, source: Path, storage_path: str) -> None:
+        self._check()
+        self.objects[storage_path] = source.read_bytes()
+
+    async def remove(self, storage_path: str) -> None:
+        self._check()
+        self.objects.pop(storage_path, None)
+
+    def _check(self) -> None:
+        if self.down:
+            raise StorageUnavailable("the video store is down")
+
+
+class FakeProbe:
+    """Durations by file name; None (unknown) for any other file."""
+
+    def __init__(self, durations: dict[str, float] | None = None) -> None:
+        self.durations = durations or {}
+
+    def duration_s(self, path: Path) -> float | None:
+        return self.durations.get(path.name)
+
+
+class FakeRealtimeTokens:
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.issued: list[tuple[str, str]] = []
+
+    def issue(self, channel: str, conversation_id: str) -> tuple[str, datetime]:
+        self.issued.append((channel, conversation_id))
+        return f"rt:{channel}:{conversation_id}", self.clock.now() + timedelta(minutes=30)
 
 
 class FakeConversations:
@@ -205,6 +296,10 @@ def with_duration(video: DemoVideo, duration_s: float | None) -> DemoVideo:
 def _fakes_implement_the_ports(clock: FakeClock) -> None:
     """Never called: mypy checks here that each fake still satisfies the port it stands in for."""
     catalog: DemoCatalog = FakeCatalog()
+    editor: CatalogEditor = FakeCatalog()
+    store: VideoStore = FakeVideoStore()
+    probe: MediaProbe = FakeProbe()
+    realtime_tokens: RealtimeTokens = FakeRealtimeTokens(clock)
     conversations: ConversationDirectory = FakeConversations()
     ledger: DeliveryLedger = FakeLedger(clock)
     urls: VideoUrls = FakeVideoUrls(clock)
@@ -212,4 +307,17 @@ def _fakes_implement_the_ports(clock: FakeClock) -> None:
     tokens: ChannelTokens = FakeTokens(clock)
     policy: TransportPolicy = FixedPolicy()
     ticking: Clock = clock
-    del catalog, conversations, ledger, urls, notifier, tokens, policy, ticking
+    del (
+        catalog,
+        editor,
+        store,
+        probe,
+        realtime_tokens,
+        conversations,
+        ledger,
+        urls,
+        notifier,
+        tokens,
+        policy,
+        ticking,
+    )

@@ -20,7 +20,11 @@ from demo_relay.domain.models import (
     Recorded,
 )
 from demo_relay.domain.ports import ClaimResult, DeliveryRecord, Verdict
+from demo_relay.domain.use_cases.deliveries import Deliveries
+from demo_relay.domain.use_cases.forward_tool_call import ForwardToolCall
 from demo_relay.domain.use_cases.handle_webhook import HandleWebhook
+from demo_relay.domain.use_cases.lifecycle import RecordLifecycle
+from demo_relay.domain.use_cases.play_video import PlayVideo
 from tests.support.fakes import (
     FakeCatalog,
     FakeClock,
@@ -55,16 +59,18 @@ class World:
         self.ledger = FakeLedger(self.clock)
         self.urls = FakeVideoUrls(self.clock)
         self.notifier = FakeNotifier()
+        deliveries = Deliveries(self.ledger)
+        play_video = PlayVideo(self.catalog, self.conversations, self.urls, self.notifier, self.clock)
+        lifecycle = RecordLifecycle(self.catalog, self.conversations, self.notifier, self.clock)
         self.use_case = HandleWebhook(
             verifiers=[HeaderVerifier()],
-            catalog=self.catalog,
-            conversations=self.conversations,
-            ledger=self.ledger,
-            urls=self.urls,
-            notifier=self.notifier,
+            deliveries=deliveries,
+            play_video=play_video,
+            lifecycle=lifecycle,
             clock=self.clock,
             max_body_bytes=4096,
         )
+        self.bridge = ForwardToolCall(deliveries, play_video, max_body_bytes=4096)
 
     async def send(
         self,
@@ -316,7 +322,7 @@ async def test_shutdown_of_an_unknown_conversation_is_recorded_without_sending(w
 
 async def test_session_bound_tool_call_uses_the_token_demo(world: World) -> None:
     body = json.dumps(tool_call({"video_title": "Secret roadmap"}, conversation="unregistered")).encode()
-    played = await world.use_case.execute_for_session(body, world.other.id)
+    played = await world.bridge.execute(body, world.other.id)
     assert isinstance(played, Played) and played.demo_id == world.other.id
 
 
@@ -329,3 +335,19 @@ async def test_a_delivery_stuck_in_processing_is_taken_over_after_the_lease(worl
     world.clock.advance(world.ledger.lease_s + 1)
     assert isinstance(await world.send(tool_call({"video_title": "Product Overview"})), Played)
     assert world.ledger.entries["call_1"].attempts == 2
+
+
+async def test_the_bridge_takes_tool_calls_only(world: World) -> None:
+    # The lifecycle of a conversation is Tavus's to report (signed webhook); a page cannot end one.
+    with pytest.raises(errors.InvalidRequest):
+        await world.bridge.execute(fixture_bytes("system.shutdown.json"), world.demo.id)
+    assert world.conversations.ended == set() and world.notifier.events == [] and world.ledger.entries == {}
+    ignored = await world.bridge.execute(fixture_bytes("tool_call.other_tool.json"), world.demo.id)
+    assert isinstance(ignored, Ignored) and world.ledger.entries == {}
+
+
+async def test_the_bridge_checks_size_and_json_first(world: World) -> None:
+    with pytest.raises(errors.PayloadTooLarge):
+        await world.bridge.execute(b"{" + b" " * 5000 + b"}", world.demo.id)
+    with pytest.raises(errors.MalformedJson):
+        await world.bridge.execute(b"{not json", world.demo.id)

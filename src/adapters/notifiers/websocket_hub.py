@@ -19,14 +19,12 @@ from typing import Any
 
 import msgspec
 
-from demo_relay.domain.models import ChannelEvent, EventName
+from demo_relay.domain.models import UNKNOWN_DURATION_CURRENT_S, ChannelEvent, EventName
 from demo_relay.domain.ports import Clock
 
 CLOSE_GOING_AWAY = 1001  # the hub itself is shutting down
 CLOSE_TRY_AGAIN_LATER = 1013  # the subscriber's queue overflowed: it is not reading fast enough
 DEFAULT_QUEUE_SIZE = 256
-# DESIGN §5: a play_video whose duration is unknown stays current for 10 minutes.
-DEFAULT_CURRENT_S = 600.0
 
 
 def _enc_hook(value: Any) -> Any:
@@ -103,7 +101,7 @@ class WebSocketHub:
         self,
         clock: Clock,
         queue_size: int = DEFAULT_QUEUE_SIZE,
-        default_current_s: float = DEFAULT_CURRENT_S,
+        default_current_s: float = UNKNOWN_DURATION_CURRENT_S,
     ) -> None:
         if queue_size < 1:
             raise ValueError("queue_size must be at least 1")

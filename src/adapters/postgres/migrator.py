@@ -1,4 +1,5 @@
-"""Applies migrations/<UTC timestamp>_<name>.sql (Supabase CLI naming), each once, in filename order.
+"""Applies the package's migrations/<UTC timestamp>_<name>.sql (Supabase CLI naming; the repository's
+top-level migrations/ links here), each once, in filename order.
 
 Each file runs in its own transaction together with its row in demo_relay_schema_migrations, so a failed
 migration leaves no trace and is retried by the next run. The whole run holds a session-level advisory lock
@@ -12,6 +13,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,8 +25,8 @@ from demo_relay.domain.errors import ConfigurationError
 if TYPE_CHECKING:
     from demo_relay.adapters.postgres.pool import PgConnection, PgPool
 
-# The repository's migrations/ folder (src/adapters/postgres/migrator.py → repo root).
-MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "migrations"
+# Shipped inside the package (a wheel carries them), found the same way in a checkout and an install.
+MIGRATIONS_DIR = Path(str(resources.files("demo_relay.adapters.postgres") / "migrations"))
 TABLE = "demo_relay_schema_migrations"
 # Any fixed 64-bit key, unique to this application within a database ("demorela" in ASCII).
 LOCK_KEY = 0x64656D6F72656C61

@@ -121,8 +121,6 @@ class LocalMediaStorage:
             max_age_s=max(0, int(expires_at_s - now_s)),
         )
 
-    # --- for seed / `add-video` ----------------------------------------------------------------------
-
     # --- the VideoStore port (seeding, add-video) ----------------------------------------------------
 
     async def prepare(self) -> None:
@@ -130,6 +128,11 @@ class LocalMediaStorage:
 
     async def put(self, source: Path, storage_path: str) -> None:
         await asyncio.to_thread(self.import_file, source, storage_path)
+
+    async def remove(self, storage_path: str) -> None:
+        target = self._resolve(storage_path)
+        if target is not None:
+            await asyncio.to_thread(target.unlink, missing_ok=True)
 
     def import_file(self, src: Path, storage_path: str) -> None:
         """Copies `src` into the store at `storage_path` (creating directories; replacing an existing file).

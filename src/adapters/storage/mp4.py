@@ -40,3 +40,10 @@ def _find_mvhd(handle: BinaryIO, end: int) -> float | None:
             return duration / timescale if timescale else None
         handle.seek(start + size)
     return None
+
+
+class Mp4Probe:
+    """The MediaProbe port for MP4/QuickTime files."""
+
+    def duration_s(self, path: Path) -> float | None:
+        return mp4_duration_s(path)

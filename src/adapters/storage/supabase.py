@@ -15,6 +15,7 @@ is `VideoMissing`; Storage unreachable, slow, 5xx or refusing our credentials is
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import mimetypes
 from collections.abc import Awaitable, Callable
@@ -28,7 +29,7 @@ from storage3 import AsyncStorageClient
 from storage3.exceptions import StorageApiError
 
 from demo_relay.domain.errors import StorageUnavailable, VideoMissing
-from demo_relay.domain.models import DemoVideo, VideoUrl
+from demo_relay.domain.models import UNKNOWN_DURATION_CURRENT_S, DemoVideo, VideoUrl
 from demo_relay.domain.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,6 @@ T = TypeVar("T")
 # A cached URL is reused only while it stays valid for the whole video plus this margin (clock skew
 # between us, Storage and the browser; a viewer pausing for a moment).
 SAFETY_MARGIN_S = 60.0
-UNKNOWN_DURATION_S = 600.0
 # How long a positive existence check of a public object is trusted.
 EXISTS_TTL_S = 300.0
 
@@ -78,7 +78,7 @@ class SupabaseVideoStorage:
     async def url_for(self, video: DemoVideo) -> VideoUrl:
         path = video.storage_path
         needed_s = (
-            video.duration_s if video.duration_s is not None else UNKNOWN_DURATION_S
+            video.duration_s if video.duration_s is not None else UNKNOWN_DURATION_CURRENT_S
         ) + SAFETY_MARGIN_S
         cached = self._cache.get(path)
         if cached is not None and self._still_good(cached, needed_s):
@@ -134,7 +134,7 @@ class SupabaseVideoStorage:
         except StorageApiError as exc:
             raise _translate(exc, self._bucket, path) from None
         except httpx.HTTPError as exc:
-            raise StorageUnavailable(f"Supabase Storage is unreachable ({type(exc).__name__})") from None
+            raise _unreachable(exc) from None
 
     # --- the VideoStore port (seeding, add-video) -------------------------------------------------
 
@@ -152,11 +152,8 @@ class SupabaseVideoStorage:
             if not _is_not_found(exc):
                 raise _translate(exc, self._bucket, "") from None
         except httpx.HTTPError as exc:
-            raise StorageUnavailable(f"Supabase Storage is unreachable ({type(exc).__name__})") from None
-        try:
-            await self._storage.create_bucket(self._bucket, options={"public": public})
-        except StorageApiError as exc:
-            raise _translate(exc, self._bucket, "") from None
+            raise _unreachable(exc) from None
+        await self._call("", self._storage.create_bucket(self._bucket, options={"public": public}))
         return True
 
     async def put(self, source: Path, storage_path: str) -> None:
@@ -167,6 +164,24 @@ class SupabaseVideoStorage:
         data = await asyncio.to_thread(source.read_bytes)
         await self._call(storage_path, bucket.upload(storage_path, data, options))
         self._cache.pop(storage_path, None)
+
+    async def remove(self, storage_path: str) -> None:
+        """Storage answers a removal of a missing object with an empty list, not an error."""
+        self._cache.pop(storage_path, None)
+        with contextlib.suppress(VideoMissing):  # already gone: what removing it was for
+            await self._call(storage_path, self._storage.from_(self._bucket).remove([storage_path]))
+
+    async def aclose(self) -> None:
+        """Cancels the Storage calls still in flight and waits for them (shutdown): none outlives the
+        connection it runs on."""
+        tasks = list(self._in_flight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _unreachable(exc: httpx.HTTPError) -> StorageUnavailable:
+    return StorageUnavailable(f"Supabase Storage is unreachable ({type(exc).__name__})")
 
 
 def _is_not_found(exc: StorageApiError) -> bool:

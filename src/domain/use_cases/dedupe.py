@@ -1,20 +1,20 @@
-"""The idempotency key of a webhook delivery (DESIGN.md §4), most specific first."""
+"""The idempotency key of a delivery, most specific first: the relay's `webhook-id`, else the ids Tavus
+puts in a tool call (`tool_call_id`, `inference_id`, `conversation_id:seq`), else a lifecycle event's
+`conversation_id:event_type:timestamp`, else the SHA-256 of the body."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping
 
 from demo_relay.domain.models import LifecycleEvent, ToolCall
 
 _EVENT_ID_NAMESPACE = uuid.UUID("5b0f6f7e-3c56-4d1e-9a57-6f2d7f1f3a10")
 
 
-def dedupe_key(event: ToolCall | LifecycleEvent, headers: Mapping[str, str], body: bytes) -> str:
-    webhook_id = headers.get("webhook-id", "").strip()
-    if webhook_id:
-        return webhook_id
+def dedupe_key(event: ToolCall | LifecycleEvent, webhook_id: str | None, body: bytes) -> str:
+    if webhook_id and webhook_id.strip():
+        return webhook_id.strip()
     if isinstance(event, ToolCall):
         if event.tool_call_id:
             return event.tool_call_id

@@ -1,4 +1,6 @@
-"""Telling Tavus payloads apart (DESIGN.md §4): tool calls in three shapes, lifecycle events, the rest."""
+"""Telling Tavus payloads apart: tool calls in three shapes (the app-message `conversation.tool_call`, the
+Tools-API flat body, the legacy `tool_call`), lifecycle events of the `callback_url`, and the rest, which
+is ignored. `event_type` decides when present; else `name` + `arguments` make a Tools-API call."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from demo_relay.domain.errors import InvalidArguments, MalformedJson
+from demo_relay.domain.errors import InvalidArguments, MalformedJson, PayloadTooLarge
 from demo_relay.domain.models import IgnoredEvent, LifecycleEvent, ParsedEvent, ToolCall
 
 TOOL_CALL_EVENT_TYPES = frozenset({"conversation.tool_call", "tool_call"})
@@ -20,6 +22,19 @@ LIFECYCLE_EVENT_TYPES = frozenset(
     }
 )
 MAX_TITLE_CHARS = 300
+
+
+def check_size(body: bytes, max_bytes: int) -> None:
+    """The first check of every delivery: nothing else is computed for a body that is too large."""
+    if len(body) > max_bytes:
+        raise PayloadTooLarge(f"the body is larger than {max_bytes} bytes")
+
+
+def read_event(body: bytes) -> tuple[Any, ParsedEvent]:
+    """The body's JSON document (MalformedJson if it is none) and what it is (an IgnoredEvent says why it
+    is not for us)."""
+    document = decode_json(body)
+    return document, parse_event(document)
 
 
 def decode_json(body: bytes) -> Any:
@@ -58,7 +73,6 @@ def _tool_call(document: Mapping[str, Any], properties: Mapping[str, Any]) -> Pa
     if not isinstance(name, str) or not name:
         return IgnoredEvent("tool call without a tool name")
     seq = field("seq")
-    turn_idx = field("turn_idx")
     return ToolCall(
         name=name,
         arguments=properties["arguments"] if "arguments" in properties else document.get("arguments"),
@@ -66,7 +80,6 @@ def _tool_call(document: Mapping[str, Any], properties: Mapping[str, Any]) -> Pa
         tool_call_id=_text(field("tool_call_id")),
         inference_id=_text(field("inference_id")),
         seq=seq if isinstance(seq, int | str) and not isinstance(seq, bool) else None,
-        turn_idx=turn_idx if isinstance(turn_idx, int) and not isinstance(turn_idx, bool) else None,
     )
 
 

@@ -1,13 +1,29 @@
-"""Starting a viewing session: register conversation → demo, hand the page a channel token."""
+"""Starting a viewing session: register conversation → demo, and decide everything the page gets: the
+transport it subscribes with and the credentials for it (a hub token; for Supabase Realtime the project's
+public access and, on private channels, a Realtime token)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from demo_relay.domain.errors import InvalidRequest, InvalidToken, UnknownDemo
-from demo_relay.domain.models import Session, channel_for, demo_id_of
-from demo_relay.domain.ports import ChannelTokens, ConversationDirectory, DemoCatalog, TransportPolicy
+from demo_relay.domain.errors import ConfigurationError, InvalidRequest, InvalidToken, UnknownDemo
+from demo_relay.domain.models import (
+    RealtimeAccess,
+    RealtimeProject,
+    Session,
+    Transport,
+    WebSocketAccess,
+    channel_for,
+    demo_id_of,
+)
+from demo_relay.domain.ports import (
+    ChannelTokens,
+    ConversationDirectory,
+    DemoCatalog,
+    RealtimeTokens,
+    TransportPolicy,
+)
 
 # Tavus conversation ids are short hex strings; allow any URL-safe id so other callers can register too.
 _CONVERSATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
@@ -20,8 +36,12 @@ class StartSession:
     conversations: ConversationDirectory
     tokens: ChannelTokens
     transports: TransportPolicy
+    websocket_base_url: str  # ws(s)://host[:port]; the channel's path is added here
+    realtime: RealtimeProject | None = None  # None: Supabase Realtime is not configured
+    realtime_tokens: RealtimeTokens | None = None  # private channels only
 
     async def execute(self, demo_id: str, conversation_id: str, conversation_url: str | None) -> Session:
+        conversation_id = conversation_id.strip()
         if not _CONVERSATION_ID.match(conversation_id):
             raise InvalidRequest(
                 "conversation_id must be 1-128 characters: letters, digits, '_', '.', ':' or '-'",
@@ -37,14 +57,28 @@ class StartSession:
         await self.conversations.register(conversation_id, demo.id, conversation_url)
         channel = channel_for(demo.id)
         token, expires_at = self.tokens.issue(channel)
+        transport = self.transports.transport_for(channel)
         return Session(
             demo_id=demo.id,
             channel=channel,
             conversation_id=conversation_id,
-            transport=self.transports.transport_for(channel),
-            token=token,
-            token_expires_at=expires_at,
+            # `both` publishes on both; the page needs one, and the hub needs no extra credentials.
+            transport=Transport.WEBSOCKET if transport is Transport.BOTH else transport,
+            websocket=WebSocketAccess(f"{self.websocket_base_url}/ws/{channel}", token, expires_at),
+            supabase=self._realtime_access(channel, conversation_id)
+            if transport is Transport.SUPABASE
+            else None,
         )
+
+    def _realtime_access(self, channel: str, conversation_id: str) -> RealtimeAccess:
+        if self.realtime is None:
+            raise ConfigurationError(f"{channel} is set to use Supabase Realtime, which is not configured")
+        if not self.realtime.private:
+            return RealtimeAccess(self.realtime)
+        if self.realtime_tokens is None:
+            raise ConfigurationError("private Realtime channels need SUPABASE_JWT_SECRET")
+        token, expires_at = self.realtime_tokens.issue(channel, conversation_id)
+        return RealtimeAccess(self.realtime, token, expires_at)
 
 
 def authorize_channel(tokens: ChannelTokens, token: str, channel: str) -> str:

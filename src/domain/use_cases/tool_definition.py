@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from demo_relay.domain.models import Demo
-
-TOOL_NAME = "play_video"
+from demo_relay.domain.models import PLAY_VIDEO_TOOL, Demo
 
 
 def tool_definition(demo: Demo, webhook_url: str) -> dict[str, Any]:
@@ -33,10 +31,10 @@ def tool_definition(demo: Demo, webhook_url: str) -> dict[str, Any]:
     return {
         "function": {
             "type": "function",
-            "function": {"name": TOOL_NAME, "description": description, "parameters": parameters},
+            "function": {"name": PLAY_VIDEO_TOOL, "description": description, "parameters": parameters},
         },
         "tavus_tool": {
-            "name": TOOL_NAME,
+            "name": PLAY_VIDEO_TOOL,
             "description": description,
             "parameters": parameters,
             "delivery": {"api": {"url": webhook_url, "method": "POST", "auth": {"type": "hmac"}}},

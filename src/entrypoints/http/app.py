@@ -13,7 +13,7 @@ from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
-from demo_relay.bootstrap import Container, close_resources
+from demo_relay.bootstrap import Container, running
 from demo_relay.entrypoints.http.access_log import access_log_middleware
 from demo_relay.entrypoints.http.demos import create_session, get_demo, get_tool, list_demos
 from demo_relay.entrypoints.http.errors import EXCEPTION_HANDLERS
@@ -37,19 +37,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        database = container.database()
-        await database.open(dsn)
-        try:
-            if migrate:
-                applied = await database.migrate()
-                if applied:
-                    log.info("applied migrations: %s", ", ".join(applied))
+        async with running(container, dsn, migrate=migrate) as applied:
+            if applied:
+                log.info("applied migrations: %s", ", ".join(applied))
             if on_ready is not None:
                 await on_ready(container)
             yield
-        finally:
-            await close_resources(container)
-            await database.close()
 
     def provide(factory: Callable[[], Any]) -> Provide:
         # Litestar inspects the callable's signature, which a dependency-injector provider doesn't have.
@@ -73,9 +66,8 @@ def create_app(
         dependencies={
             "settings": provide(lambda: settings),
             "handle_webhook": provide(container.handle_webhook),
+            "forward_tool_call": provide(container.forward_tool_call),
             "start_session": provide(container.start_session),
-            # The provider itself: built (and its secret checked) only for private channels.
-            "realtime_tokens": provide(lambda: container.realtime_tokens),
             "catalog": provide(container.catalog),
             "tokens": provide(container.tokens),
             "hub": provide(container.hub),

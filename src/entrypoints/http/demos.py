@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, SkipValidation
 from litestar.status_codes import HTTP_201_CREATED
 
-from demo_relay.adapters.tokens.realtime_tokens import SupabaseRealtimeTokens
 from demo_relay.config import Settings
 from demo_relay.domain.errors import UnknownDemo
-from demo_relay.domain.models import Demo, Transport
+from demo_relay.domain.models import Demo
 from demo_relay.domain.ports import DemoCatalog
 from demo_relay.domain.use_cases.sessions import StartSession
 from demo_relay.domain.use_cases.tool_definition import tool_definition
@@ -63,38 +60,29 @@ async def get_tool(
 
 @post("/api/demos/{demo_id:str}/sessions", status_code=HTTP_201_CREATED, summary="Start a viewing session")
 async def create_session(
-    demo_id: FromPath[str],
-    data: JSONBody[SessionIn],
-    start_session: NamedDependency[StartSession],
-    settings: NamedDependency[Settings],
-    realtime_tokens: NamedDependency[SkipValidation[Callable[[], SupabaseRealtimeTokens]]],
+    demo_id: FromPath[str], data: JSONBody[SessionIn], start_session: NamedDependency[StartSession]
 ) -> SessionOut:
-    session = await start_session.execute(demo_id, data.conversation_id.strip(), data.conversation_url)
-    ws_base = settings.base_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
-    supabase = None
-    if session.transport is Transport.SUPABASE and settings.supabase_url:
-        # The anon key, never the service key: this goes to the browser.
-        supabase = SupabaseAccess(
-            url=settings.supabase_url,
-            anon_key=settings.supabase_anon_key or "",
-            private=settings.realtime_private,
-        )
-        if settings.realtime_private:
-            token, expires_at = realtime_tokens().issue(session.channel, session.conversation_id)
-            supabase.access_token = token
-            supabase.access_token_expires_at = expires_at.isoformat()
+    session = await start_session.execute(demo_id, data.conversation_id, data.conversation_url)
+    realtime = session.supabase
     return SessionOut(
         channel=session.channel,
-        # `both` publishes on both; the page needs one, and the hub needs no extra credentials.
-        transport=Transport.WEBSOCKET.value
-        if session.transport is Transport.BOTH
-        else session.transport.value,
+        transport=session.transport.value,
         demo_id=session.demo_id,
         conversation_id=session.conversation_id,
         websocket=WebSocketAccess(
-            url=f"{ws_base}/ws/{session.channel}",
-            token=session.token,
-            expires_at=session.token_expires_at.isoformat(),
+            url=session.websocket.url,
+            token=session.websocket.token,
+            expires_at=session.websocket.expires_at.isoformat(),
         ),
-        supabase=supabase,
+        supabase=None
+        if realtime is None
+        else SupabaseAccess(
+            url=realtime.project.url,
+            anon_key=realtime.project.anon_key,
+            private=realtime.project.private,
+            access_token=realtime.access_token,
+            access_token_expires_at=realtime.access_token_expires_at.isoformat()
+            if realtime.access_token_expires_at
+            else None,
+        ),
     )

@@ -4,14 +4,15 @@
 page routes on the client. `index.html` is revalidated on every load (`no-cache`) so a new build shows at
 once; the files under `/assets/` have content hashes in their names, so browsers may keep them for a year.
 
-Where the build lives: `frontend/dist` at the repository root, or `FRONTEND_DIST`. It is looked up per
-request, not at import, so a build made while the server runs is picked up and tests can point elsewhere.
-Without a build the page answers 503 with a short note saying to run `make run` (which builds it); the API
-keeps working."""
+Where the build lives: `page/` beside this module (Vite builds `frontend/` into it, and the wheel carries
+it), or `FRONTEND_DIST`. It is looked up per request, not at import, so a build made while the server runs
+is picked up and tests can point elsewhere. Without a build the page answers 503 with a short note saying
+to run `make run` (which builds it); the API keeps working."""
 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,11 @@ from litestar.params import FromPath
 from litestar.response import File
 
 DIST_ENV = "FRONTEND_DIST"
-# src/entrypoints/http/pages.py → the repository root (an editable install, as `make` sets up).
-DEFAULT_DIST = Path(__file__).resolve().parents[3] / "frontend" / "dist"
+DEFAULT_DIST = Path(str(resources.files("demo_relay.entrypoints.http") / "page"))
 INDEX_CACHE = "no-cache"
 ASSET_CACHE = "public, max-age=31536000, immutable"
 NOT_BUILT_PAGE = Path(__file__).with_name("index.html")
-NOT_BUILT_MESSAGE = "the page is not built: run `make run`, which builds frontend/dist"
+NOT_BUILT_MESSAGE = "the page is not built: run `make run`, which builds it (npm run build in frontend/)"
 
 
 def frontend_dist() -> Path:

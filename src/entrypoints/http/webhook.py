@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from demo_relay.domain.errors import InvalidToken
 from demo_relay.domain.models import Duplicate, Ignored, InboundRequest, Played, Recorded, WebhookOutcome
 from demo_relay.domain.ports import ChannelTokens
+from demo_relay.domain.use_cases.forward_tool_call import ForwardToolCall
 from demo_relay.domain.use_cases.handle_webhook import HandleWebhook
 from demo_relay.domain.use_cases.sessions import authorize_channel
 from demo_relay.entrypoints.http.metrics import Metrics
@@ -45,7 +46,7 @@ async def tavus_webhook(
 async def session_tool_call(
     channel: FromPath[str],
     request: Request[Any, Any, Any],
-    handle_webhook: NamedDependency[HandleWebhook],
+    forward_tool_call: NamedDependency[ForwardToolCall],
     # Litestar validates dependencies with isinstance, which a (non-runtime-checkable) Protocol refuses.
     tokens: NamedDependency[SkipValidation[ChannelTokens]],
     metrics: NamedDependency[Metrics],
@@ -55,7 +56,7 @@ async def session_tool_call(
         raise InvalidToken("an Authorization: Bearer <session token> header is required")
     demo_id = authorize_channel(tokens, token.strip(), channel)
     with metrics.track_webhook() as track:
-        outcome = await handle_webhook.execute_for_session(await request.body(), demo_id)
+        outcome = await forward_tool_call.execute(await request.body(), demo_id)
         track(outcome_name(outcome))
     return to_response(outcome)
 

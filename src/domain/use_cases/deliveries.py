@@ -1,0 +1,73 @@
+"""What every delivery goes through once it is known to be for us: claim its dedupe key, run its handler,
+record the outcome. A key that is claimed (in flight or done) is a duplicate and sends nothing; a handler
+that fails releases the claim with the failure recorded, so a retry is evaluated afresh (the video may
+have been added meanwhile, the transport may be back)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from demo_relay.domain.errors import DomainError
+from demo_relay.domain.models import Duplicate, LifecycleEvent, Played, Recorded, ToolCall
+from demo_relay.domain.ports import ClaimResult, DeliveryLedger, DeliveryRecord, DemoCatalog
+from demo_relay.domain.use_cases.dedupe import event_id
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One claimed delivery: its dedupe key, and what the request says about its demo."""
+
+    key: str
+    demo_hint: str | None = None  # ?demo_id= on the webhook URL (per-demo callback URLs)
+    bound_demo_id: str | None = None  # the demo a session token binds a bridged tool call to
+
+    @property
+    def event_id(self) -> str:
+        """The id of the channel events this delivery sends: a retried delivery carries the same one."""
+        return event_id(self.key)
+
+
+def record_of(event: ToolCall | LifecycleEvent, key: str, document: Any) -> DeliveryRecord:
+    event_type = f"tool_call.{event.name}" if isinstance(event, ToolCall) else event.event_type
+    payload: Mapping[str, Any] | None = document if isinstance(document, dict) else None
+    return DeliveryRecord(key, event_type, event.conversation_id, payload)
+
+
+@dataclass
+class Deliveries:
+    ledger: DeliveryLedger
+
+    async def once(
+        self, record: DeliveryRecord, handler: Callable[[], Awaitable[Played | Recorded]]
+    ) -> Played | Recorded | Duplicate:
+        if await self.ledger.claim(record) is ClaimResult.DUPLICATE:
+            return Duplicate(record.dedupe_key)
+        try:
+            outcome = await handler()
+        except DomainError as exc:
+            await self._release(record.dedupe_key, exc.code, exc.message)
+            raise
+        except Exception as exc:
+            await self._release(record.dedupe_key, "internal_error", type(exc).__name__)
+            raise
+        await self.ledger.complete(record.dedupe_key, "played" if isinstance(outcome, Played) else "recorded")
+        return outcome
+
+    async def _release(self, key: str, status: str, error: str) -> None:
+        try:
+            await self.ledger.fail(key, status, error)
+        except DomainError:  # the ledger is down too; the original error is the one to report
+            log.warning("could not record the failure of delivery %s", key)
+
+
+async def hinted_demo(catalog: DemoCatalog, delivery: Delivery) -> str | None:
+    """The demo the webhook URL's ?demo_id= names, when it names one that exists."""
+    if not delivery.demo_hint:
+        return None
+    demo = await catalog.get_demo(delivery.demo_hint)
+    return demo.id if demo else None

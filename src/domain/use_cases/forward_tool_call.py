@@ -1,0 +1,36 @@
+"""A tool call the page received as a Daily app-message and forwards with its session token: the same
+play_video as a webhook, bound to the token's demo. The bridge takes tool calls only; the lifecycle of a
+conversation is Tavus's to report, through the signed webhook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from demo_relay.domain.errors import InvalidRequest
+from demo_relay.domain.models import PLAY_VIDEO_TOOL, Ignored, IgnoredEvent, LifecycleEvent, WebhookOutcome
+from demo_relay.domain.use_cases.dedupe import dedupe_key
+from demo_relay.domain.use_cases.deliveries import Deliveries, Delivery, record_of
+from demo_relay.domain.use_cases.parse import check_size, read_event
+from demo_relay.domain.use_cases.play_video import PlayVideo
+
+
+@dataclass
+class ForwardToolCall:
+    deliveries: Deliveries
+    play_video: PlayVideo
+    max_body_bytes: int = 65536
+
+    async def execute(self, body: bytes, demo_id: str) -> WebhookOutcome:
+        check_size(body, self.max_body_bytes)
+        document, event = read_event(body)
+        if isinstance(event, LifecycleEvent):
+            raise InvalidRequest(f"the bridge takes tool calls only, not {event.event_type!r}")
+        if isinstance(event, IgnoredEvent):
+            return Ignored(event.reason)
+        if event.name != PLAY_VIDEO_TOOL:
+            return Ignored(f"tool {event.name[:64]!r} is not handled here")
+        key = dedupe_key(event, None, body)
+        delivery = Delivery(key, bound_demo_id=demo_id)
+        return await self.deliveries.once(
+            record_of(event, key, document), lambda: self.play_video.execute(event, delivery)
+        )

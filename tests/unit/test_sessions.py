@@ -1,0 +1,128 @@
+"""StartSession with in-memory fakes: it registers the conversation and decides everything the page gets
+(the one transport it subscribes with, the hub token and URL, Supabase access and a Realtime token on
+private channels), and refuses bad input before anything is registered."""
+
+from __future__ import annotations
+
+import pytest
+
+from demo_relay.domain import errors
+from demo_relay.domain.models import RealtimeProject, Transport
+from demo_relay.domain.use_cases.sessions import StartSession, authorize_channel
+from tests.support.fakes import (
+    FakeCatalog,
+    FakeClock,
+    FakeConversations,
+    FakeRealtimeTokens,
+    FakeTokens,
+    FixedPolicy,
+)
+
+PROJECT = RealtimeProject("https://proj.supabase.co", "anon-key", private=False)
+
+
+class World:
+    def __init__(self, transport: Transport = Transport.WEBSOCKET, project: RealtimeProject | None = None):
+        self.clock = FakeClock()
+        self.catalog = FakeCatalog()
+        self.demo = self.catalog.add_demo("Acme", ["Product Overview"])
+        self.conversations = FakeConversations()
+        self.tokens = FakeTokens(self.clock)
+        self.realtime_tokens = FakeRealtimeTokens(self.clock)
+        self.use_case = StartSession(
+            catalog=self.catalog,
+            conversations=self.conversations,
+            tokens=self.tokens,
+            transports=FixedPolicy(transport),
+            websocket_base_url="wss://relay.example",
+            realtime=project,
+            realtime_tokens=self.realtime_tokens if project and project.private else None,
+        )
+
+
+async def test_websocket_session_registers_and_hands_out_a_channel_token() -> None:
+    world = World()
+    session = await world.use_case.execute(world.demo.id, "  conv-1 ", "https://tavus.daily.co/conv-1")
+    channel = f"demo-{world.demo.id}"
+    assert (session.channel, session.conversation_id, session.transport) == (
+        channel,
+        "conv-1",
+        Transport.WEBSOCKET,
+    )
+    assert session.websocket.url == f"wss://relay.example/ws/{channel}"
+    assert world.tokens.channel_of(session.websocket.token) == channel
+    assert session.websocket.expires_at > world.clock.now()
+    assert session.supabase is None
+    assert await world.conversations.demo_for("conv-1") == world.demo.id
+
+
+async def test_both_gives_the_page_the_hub_only() -> None:
+    world = World(Transport.BOTH, PROJECT)
+    session = await world.use_case.execute(world.demo.id, "conv-1", None)
+    assert session.transport is Transport.WEBSOCKET and session.supabase is None
+
+
+async def test_supabase_session_gets_the_public_project_access() -> None:
+    world = World(Transport.SUPABASE, PROJECT)
+    session = await world.use_case.execute(world.demo.id, "conv-1", None)
+    assert session.transport is Transport.SUPABASE
+    assert session.supabase is not None and session.supabase.project == PROJECT
+    assert session.supabase.access_token is None and world.realtime_tokens.issued == []
+
+
+async def test_private_channel_session_gets_a_realtime_token_for_its_conversation() -> None:
+    private = RealtimeProject(PROJECT.url, PROJECT.anon_key, private=True)
+    world = World(Transport.SUPABASE, private)
+    session = await world.use_case.execute(world.demo.id, "conv-1", None)
+    assert session.supabase is not None
+    assert session.supabase.access_token == f"rt:demo-{world.demo.id}:conv-1"
+    assert session.supabase.access_token_expires_at is not None
+    assert world.realtime_tokens.issued == [(f"demo-{world.demo.id}", "conv-1")]
+
+
+async def test_supabase_transport_without_a_project_is_a_configuration_error() -> None:
+    world = World(Transport.SUPABASE, None)
+    with pytest.raises(errors.ConfigurationError):
+        await world.use_case.execute(world.demo.id, "conv-1", None)
+
+
+@pytest.mark.parametrize(
+    ("conversation_id", "url", "field"),
+    [
+        ("", None, "conversation_id"),
+        ("has space", None, "conversation_id"),
+        ("x" * 129, None, "conversation_id"),
+        ("conv-1", "javascript:alert(1)", "conversation_url"),
+        ("conv-1", "https://" + "a" * 2050, "conversation_url"),
+    ],
+)
+async def test_bad_input_is_refused_and_registers_nothing(
+    conversation_id: str, url: str | None, field: str
+) -> None:
+    world = World()
+    with pytest.raises(errors.InvalidRequest) as refused:
+        await world.use_case.execute(world.demo.id, conversation_id, url)
+    assert refused.value.details["field"] == field
+    assert world.conversations.demo_of == {}
+
+
+async def test_unknown_demo_and_a_conversation_of_another_demo_are_refused() -> None:
+    world = World()
+    other = world.catalog.add_demo("Other", [])
+    with pytest.raises(errors.UnknownDemo):
+        await world.use_case.execute("no-such-demo", "conv-1", None)
+    await world.use_case.execute(world.demo.id, "conv-1", None)
+    with pytest.raises(errors.ConversationConflict):
+        await world.use_case.execute(other.id, "conv-1", None)
+    assert await world.conversations.demo_for("conv-1") == world.demo.id
+
+
+def test_authorize_channel_needs_a_token_of_exactly_that_channel() -> None:
+    world = World()
+    channel = f"demo-{world.demo.id}"
+    token, _ = world.tokens.issue(channel)
+    assert authorize_channel(world.tokens, token, channel) == world.demo.id
+    with pytest.raises(errors.InvalidToken):
+        authorize_channel(world.tokens, token, "demo-another")
+    with pytest.raises(errors.InvalidToken):
+        authorize_channel(world.tokens, "forged", channel)
