@@ -193,24 +193,30 @@ def _finish(settings: Settings) -> Settings:
 def _check_supabase(settings: Settings) -> None:
     """Supabase needs its URL and service key server-side, and the anon key for the browser; say which
     variable is missing at start rather than failing on the first webhook."""
-    needs: list[tuple[str, str | None]] = []
+    server = [
+        ("SUPABASE_URL", settings.supabase_url),
+        ("SUPABASE_SERVICE_ROLE_KEY", settings.supabase_service_role_key),
+    ]
+    needs: dict[str, list[tuple[str, str | None]]] = {}
     if settings.storage == "supabase":
-        needs += [
-            ("SUPABASE_URL", settings.supabase_url),
-            ("SUPABASE_SERVICE_ROLE_KEY", settings.supabase_service_role_key),
-        ]
+        needs["STORAGE=supabase"] = server
     if settings.uses_supabase_realtime:
-        needs += [
-            ("SUPABASE_URL", settings.supabase_url),
-            ("SUPABASE_SERVICE_ROLE_KEY", settings.supabase_service_role_key),
-            ("SUPABASE_ANON_KEY", settings.supabase_anon_key),
-        ]
+        browser = [("SUPABASE_ANON_KEY", settings.supabase_anon_key)]
         if settings.realtime_private:
-            needs.append(("SUPABASE_JWT_SECRET", settings.supabase_jwt_secret))
-    missing = sorted({name for name, value in needs if not value})
+            browser.append(("SUPABASE_JWT_SECRET", settings.supabase_jwt_secret))
+        needs["the supabase notifier"] = server + browser
+    # Each missing variable is blamed on the first setting that needs it, in the order above.
+    missing: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for why, variables in needs.items():
+        for name, value in variables:
+            if not value and name not in seen:
+                seen.add(name)
+                missing.setdefault(why, []).append(name)
     if missing:
-        why = "STORAGE=supabase" if settings.storage == "supabase" else "the supabase notifier"
-        raise ConfigurationError(f"{why} needs {', '.join(missing)}")
+        raise ConfigurationError(
+            "; ".join(f"{why} needs {', '.join(sorted(names))}" for why, names in missing.items())
+        )
     if settings.supabase_url and not settings.supabase_url.startswith(("https://", "http://")):
         raise ConfigurationError("SUPABASE_URL must be an http(s) URL")
     if settings.supabase_anon_key and settings.supabase_anon_key == settings.supabase_service_role_key:

@@ -208,10 +208,19 @@ class FakeSupabase:
         down: bool = False,
         times: int | None = 1,
         match: str | None = None,
+        method: str | None = None,
     ) -> Fault:
         """Make `service` fail its next `times` requests (None: until `clear_faults`)."""
         return self.faults.add(
-            Fault(service=service, status=status, delay_s=delay_s, down=down, times=times, match=match)
+            Fault(
+                service=service,
+                status=status,
+                delay_s=delay_s,
+                down=down,
+                times=times,
+                match=match,
+                method=method,
+            )
         )
 
     def clear_faults(self, service: Service | None = None) -> None:

@@ -1,7 +1,8 @@
 """Fault injection: make a service answer an error status, answer late, or drop the connection, `times` times.
 
 Services: `storage` (everything under /storage/v1), `realtime_rest` (/realtime/v1/api/...), `realtime_ws`
-(the WebSocket handshake at /realtime/v1/websocket). A fault may be limited to paths containing `match`.
+(the WebSocket handshake at /realtime/v1/websocket). A fault may be limited to paths containing `match`
+and to one HTTP `method`.
 `down` on HTTP aborts the TCP connection before any byte of a response (under uvicorn; elsewhere the response
 is cut after its headers); on the WebSocket it refuses the handshake."""
 
@@ -25,6 +26,7 @@ class Fault:
     down: bool = False
     times: int | None = 1  # None: until cleared
     match: str | None = None
+    method: str | None = None  # e.g. POST; None: any
     id: int = field(default_factory=lambda: next(_ids))
     triggered: int = 0
 
@@ -58,9 +60,13 @@ class FaultBook:
         self._faults.append(fault)
         return fault
 
-    def take(self, service: Service, path: str) -> Fault | None:
+    def take(self, service: Service, path: str, method: str = "GET") -> Fault | None:
         for fault in self._faults:
-            if fault.service == service and (fault.match is None or fault.match in path):
+            if (
+                fault.service == service
+                and (fault.match is None or fault.match in path)
+                and (fault.method is None or fault.method.upper() == method.upper())
+            ):
                 fault.triggered += 1
                 if fault.remaining == 0:
                     self._faults.remove(fault)

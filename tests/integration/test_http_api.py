@@ -349,6 +349,19 @@ async def test_session_tool_call_bridge(client: AsyncTestClient[Any], session: d
     assert other.status_code == 403
 
 
+async def test_the_bridge_refuses_lifecycle_events(
+    client: AsyncTestClient[Any], session: dict[str, Any]
+) -> None:
+    # Only Tavus (the signed webhook) reports that a conversation ended; a page cannot end one.
+    refused = await client.post(
+        f"/api/sessions/{session['channel']}/tool-calls",
+        content=fixture_bytes("system.shutdown.json"),
+        headers={"authorization": f"Bearer {session['websocket']['token']}"},
+    )
+    assert refused.status_code == 422 and refused.json()["error"] == "invalid_request"
+    assert "tool calls only" in refused.json()["message"]
+
+
 # --- health, metrics, schema --------------------------------------------------------------------
 
 

@@ -169,3 +169,45 @@ async def test_a_caller_that_goes_away_does_not_cancel_the_call_for_the_others(
     assert supabase.fake.sign_count(BUCKET, VIDEO.storage_path) == 1
     await urls.url_for(VIDEO)  # and the result was cached
     assert supabase.fake.sign_count(BUCKET, VIDEO.storage_path) == 1
+
+
+async def test_a_bucket_that_cannot_be_created_is_storage_unavailable(
+    supabase: RunningFakeSupabase, connection: SupabaseConnection
+) -> None:
+    # The bucket lookup answers "not found", then the connection drops on the create: a domain error
+    # (502 for a caller, a clear start-up message for `serve`), never a raw httpx exception.
+    urls = SupabaseVideoStorage(connection.storage, "new-bucket", "signed", TTL_S, FakeClock())
+    supabase.fake.inject("storage", down=True, times=1, match="/storage/v1/bucket", method="POST")
+    with pytest.raises(StorageUnavailable, match="unreachable"):
+        await urls.prepare()
+    await urls.prepare()  # recovered: created now
+    assert "new-bucket" in supabase.fake.buckets
+
+
+async def test_remove_deletes_the_object_and_a_missing_one_is_fine(
+    supabase: RunningFakeSupabase, connection: SupabaseConnection
+) -> None:
+    urls = storage(connection, FakeClock())
+    await urls.url_for(VIDEO)  # cached
+    await urls.remove(VIDEO.storage_path)
+    assert supabase.fake.get_object(BUCKET, VIDEO.storage_path) is None
+    await urls.remove(VIDEO.storage_path)
+    with pytest.raises(VideoMissing):  # the cached URL is not handed out for a removed object
+        await urls.url_for(VIDEO)
+
+
+async def test_closing_cancels_and_awaits_the_storage_calls_in_flight(
+    supabase: RunningFakeSupabase, connection: SupabaseConnection
+) -> None:
+    urls = storage(connection, FakeClock())
+    supabase.fake.inject("storage", delay_s=5.0, times=1)
+    caller = asyncio.create_task(urls.url_for(VIDEO))
+    await asyncio.sleep(0.1)
+    in_flight = list(urls._in_flight.values())
+    assert len(in_flight) == 1
+    async with asyncio.timeout(2):  # not the 5 s the call would take
+        await urls.aclose()
+    assert in_flight[0].done() and in_flight[0].cancelled()
+    assert urls._in_flight == {}
+    with pytest.raises(asyncio.CancelledError):
+        await caller

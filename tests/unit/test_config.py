@@ -109,3 +109,22 @@ def test_websocket_only_needs_no_supabase_even_when_storage_is_local(tmp_path: P
 def test_bad_settings_are_named(tmp_path: Path, env: dict[str, str]) -> None:
     with pytest.raises(ConfigurationError):
         load(tmp_path, **env)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        # Supabase Storage has what it needs; only the Realtime notifier lacks the browser's key.
+        ({**SUPABASE, "SUPABASE_ANON_KEY": ""}, "^the supabase notifier needs SUPABASE_ANON_KEY$"),
+        (
+            {"STORAGE": "supabase", "NOTIFIER": "supabase"},
+            "^STORAGE=supabase needs SUPABASE_SERVICE_ROLE_KEY, SUPABASE_URL; "
+            "the supabase notifier needs SUPABASE_ANON_KEY$",
+        ),
+    ],
+)
+def test_a_missing_variable_is_blamed_on_the_setting_that_needs_it(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        load(tmp_path, **env)
