@@ -61,7 +61,7 @@ async def intercept(fake: FakeSupabase, scope: Scope, send: Send) -> bool:
     if service is None:
         return False
     fake.stats.requests[service] += 1
-    fault = fake.faults.take(service, scope["path"], scope.get("method", "GET"))
+    fault = fake.faults.take(service, scope["path"], str(scope.get("method", "GET")))
     if fault is None:
         return False
     fake.stats.faults_triggered[service] += 1
