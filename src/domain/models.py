@@ -37,6 +37,8 @@ def demo_id_of(channel: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class DemoVideo:
+    """A video of a demo; `storage_path` names its object in the video store (local files or a bucket)."""
+
     id: str
     demo_id: str
     title: str
@@ -46,6 +48,8 @@ class DemoVideo:
 
 @dataclass(frozen=True, slots=True)
 class Demo:
+    """A product demo: the videos its agent may play, in the order they were added."""
+
     id: str
     name: str
     videos: tuple[DemoVideo, ...] = ()
@@ -147,6 +151,8 @@ class ChannelEvent:
 
 @dataclass(frozen=True, slots=True)
 class Played:
+    """The video is on its way to the demo's channel; `output` is the sentence the agent hears."""
+
     demo_id: str
     channel: str
     video: DemoVideo

@@ -24,7 +24,7 @@ from demo_relay.adapters.sample_clips import SAMPLES_DIR
 from demo_relay.adapters.storage.local import LocalMediaStorage
 from demo_relay.domain.errors import DomainError, InvalidToken, NotFound
 from demo_relay.domain.models import DemoVideo
-from demo_relay.entrypoints.http.media import CHUNK_BYTES, media_handlers
+from demo_relay.entrypoints.http.media import CHUNK_BYTES, media_router
 from tests.support.fakes import FakeClock
 
 SAMPLES = SAMPLES_DIR
@@ -54,7 +54,7 @@ def storage(tmp_path: Path, clock: FakeClock) -> LocalMediaStorage:
 @pytest.fixture
 def client(storage: LocalMediaStorage) -> Iterator[TestClient[Litestar]]:
     app = Litestar(
-        route_handlers=media_handlers,
+        route_handlers=[media_router],
         dependencies={"media_storage": Provide(lambda: storage, sync_to_thread=False)},
         exception_handlers={DomainError: on_domain_error},
     )

@@ -4,7 +4,6 @@ They keep the ports' contracts (atomic claim, title matching rules, errors) with
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -36,6 +35,7 @@ from demo_relay.domain.ports import (
     VideoStore,
     VideoUrls,
 )
+from demo_relay.domain.titles import checked_video, title_key
 
 
 class FakeClock:
@@ -47,10 +47,6 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.current += timedelta(seconds=seconds)
-
-
-def _norm(title: str) -> str:
-    return " ".join(title.split()).lower()
 
 
 def _trigrams(text: str) -> set[str]:
@@ -90,7 +86,7 @@ class FakeCatalog:
     async def find_video(self, demo_id: str, title: str) -> TitleMatch:
         videos = self.demos[demo_id].videos if demo_id in self.demos else ()
         for video in videos:
-            if _norm(video.title) == _norm(title):
+            if title_key(video.title) == title_key(title):
                 return TitleMatch(video)
         ranked = sorted(videos, key=lambda v: (-similarity(v.title, title), v.title))
         if ranked and similarity(ranked[0].title, title) >= self.threshold:
@@ -114,14 +110,8 @@ class FakeCatalog:
         demo = self.demos.get(demo_id)
         if demo is None:
             raise InvalidRequest("unknown demo", field="demo_id", demo_id=demo_id)
-        title = " ".join(title.split())
-        if not title:
-            raise InvalidRequest("a video needs a title", field="title")
-        if not storage_path.strip():
-            raise InvalidRequest("a video needs a storage path", field="storage_path")
-        if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
-            raise InvalidRequest("duration_s must be positive", field="duration_s")
-        if any(_norm(v.title) == _norm(title) for v in demo.videos):
+        title = checked_video(title, storage_path, duration_s)
+        if any(title_key(v.title) == title_key(title) for v in demo.videos):
             raise InvalidRequest(f"the demo already has a video titled {title!r}", field="title")
         video = DemoVideo(str(uuid.uuid4()), demo_id, title, storage_path, duration_s)
         self.demos[demo_id] = replace(demo, videos=(*demo.videos, video))

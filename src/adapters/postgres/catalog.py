@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -12,6 +11,7 @@ import asyncpg
 from demo_relay.adapters.postgres.pool import translate_errors
 from demo_relay.domain.errors import InvalidRequest
 from demo_relay.domain.models import Demo, DemoVideo, TitleMatch
+from demo_relay.domain.titles import checked_video
 
 if TYPE_CHECKING:
     from demo_relay.adapters.postgres.pool import PgPool
@@ -121,13 +121,7 @@ class AsyncpgDemoCatalog:
         key = _uuid(demo_id)
         if key is None:
             raise InvalidRequest("unknown demo", field="demo_id", demo_id=demo_id)
-        title = " ".join(title.split())  # stored tidy; uniqueness itself is enforced by the index
-        if not title:
-            raise InvalidRequest("a video needs a title", field="title")
-        if not storage_path.strip():
-            raise InvalidRequest("a video needs a storage path", field="storage_path")
-        if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
-            raise InvalidRequest("duration_s must be positive", field="duration_s")
+        title = checked_video(title, storage_path, duration_s)  # uniqueness itself is the index's
         try:
             async with translate_errors():
                 row = await self._pool.fetchrow(

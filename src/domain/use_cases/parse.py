@@ -10,6 +10,7 @@ from typing import Any
 
 from demo_relay.domain.errors import InvalidArguments, MalformedJson, PayloadTooLarge
 from demo_relay.domain.models import IgnoredEvent, LifecycleEvent, ParsedEvent, ToolCall
+from demo_relay.domain.titles import tidy_title
 
 TOOL_CALL_EVENT_TYPES = frozenset({"conversation.tool_call", "tool_call"})
 LIFECYCLE_EVENT_TYPES = frozenset(
@@ -98,7 +99,7 @@ def video_title(arguments: Any) -> str:
     title = arguments.get("video_title")
     if not isinstance(title, str) or not title.strip():
         raise InvalidArguments("video_title is required and must be a non-blank string", field="video_title")
-    title = " ".join(title.split())
+    title = tidy_title(title)
     if len(title) > MAX_TITLE_CHARS:
         raise InvalidArguments(
             f"video_title is longer than {MAX_TITLE_CHARS} characters", field="video_title"

@@ -18,7 +18,7 @@ from demo_relay.entrypoints.http.access_log import access_log_middleware
 from demo_relay.entrypoints.http.demos import create_session, get_demo, get_tool, list_demos
 from demo_relay.entrypoints.http.errors import EXCEPTION_HANDLERS
 from demo_relay.entrypoints.http.health import healthz, readyz
-from demo_relay.entrypoints.http.media import media_handlers
+from demo_relay.entrypoints.http.media import media_router
 from demo_relay.entrypoints.http.metrics import Metrics, metrics_endpoint
 from demo_relay.entrypoints.http.pages import page_handlers
 from demo_relay.entrypoints.http.webhook import session_tool_call, tavus_webhook
@@ -60,7 +60,7 @@ def create_app(
             readyz,
             metrics_endpoint,
             ws_handler,
-            *media_handlers,
+            media_router,
             *page_handlers,
         ],
         dependencies={

@@ -1,4 +1,4 @@
-"""One map from errors to JSON responses (DESIGN.md §4). Clients get `{"error": <code>, "message": …}`
+"""One map from errors to JSON responses. Clients get `{"error": <code>, "message": …}`
 plus the error's details; never a stack trace. Unexpected exceptions are logged here, once."""
 
 from __future__ import annotations
@@ -15,14 +15,18 @@ log = logging.getLogger("demo_relay.http")
 
 # Most specific first: the first class an error is an instance of decides the status.
 STATUS_BY_ERROR: tuple[tuple[type[errors.DomainError], int], ...] = (
+    # Who is asking, and may they.
     (errors.AuthenticationFailed, 401),
     (errors.InvalidToken, 403),
+    # The request itself: the caller must change it (Tavus's agent can act on 422 and 404).
     (errors.PayloadTooLarge, 413),
     (errors.MalformedJson, 400),
     (errors.InvalidArguments, 422),
     (errors.InvalidRequest, 422),
     (errors.NotFound, 404),
     (errors.ConversationConflict, 409),
+    # Something we depend on: the same request may succeed later. Our database is ours to bring back
+    # (503, with Retry-After); Storage and Realtime are upstream services (502).
     (errors.DatabaseUnavailable, 503),
     (errors.StorageUnavailable, 502),
     (errors.TransportUnavailable, 502),

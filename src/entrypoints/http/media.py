@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from litestar import Request, Response, get, head
-from litestar.di import NamedDependency
+from litestar import Request, Response, Router, get, head
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
 
@@ -141,23 +141,21 @@ async def _chunks(path: Path, start: int, length: int) -> AsyncIterator[bytes]:
             yield chunk
 
 
-def _open(media_storage: LocalMediaStorage, path: Path, expires: str | None, sig: str | None) -> MediaFile:
-    # Litestar hands `{path:path}` over as an absolute Path ("/<demo>/<file>"); storage paths are relative.
-    # Verification is an HMAC and a stat of one local file: cheap enough to run on the event loop.
+def open_media(
+    path: FromPath[Path],
+    media_storage: NamedDependency[LocalMediaStorage],
+    # Optional here so that a URL without them gets our 403 invalid_token, not Litestar's 400.
+    expires: FromQuery[str | None] = None,
+    sig: FromQuery[str | None] = None,
+) -> MediaFile:
+    """The signed file both routes describe (InvalidToken / VideoMissing otherwise). Litestar hands
+    `{path:path}` over as an absolute Path ("/<demo>/<file>"); storage paths are relative. Verification is
+    an HMAC and a stat of one local file: cheap enough to run on the event loop."""
     return media_storage.open(str(path).lstrip("/"), expires, sig)
 
 
-@get("/media/{path:path}", summary="Stream a local video (signed URL, Range requests)")
-async def get_media(
-    request: Request[Any, Any, Any],
-    path: FromPath[Path],
-    media_storage: NamedDependency[LocalMediaStorage],
-    expires: FromQuery[str | None] = None,
-    sig: FromQuery[str | None] = None,
-) -> Response[Any]:
-    # expires/sig are optional here so that a URL without them gets our 403 invalid_token rather than
-    # Litestar's 400 validation error.
-    media = _open(media_storage, path, expires, sig)
+@get("/{path:path}", summary="Stream a local video (signed URL, Range requests)")
+async def get_media(request: Request[Any, Any, Any], media: NamedDependency[MediaFile]) -> Response[Any]:
     headers = _headers(media)
     if _not_modified(request, media):
         return Response(None, status_code=304, headers=headers)
@@ -193,16 +191,9 @@ async def get_media(
     )
 
 
-@head("/media/{path:path}", summary="Headers of a local video (signed URL)")
-async def head_media(
-    request: Request[Any, Any, Any],
-    path: FromPath[Path],
-    media_storage: NamedDependency[LocalMediaStorage],
-    expires: FromQuery[str | None] = None,
-    sig: FromQuery[str | None] = None,
-) -> Response[None]:
+@head("/{path:path}", summary="Headers of a local video (signed URL)")
+async def head_media(request: Request[Any, Any, Any], media: NamedDependency[MediaFile]) -> Response[None]:
     # RFC 9110 defines Range for GET only, so HEAD always describes the whole file.
-    media = _open(media_storage, path, expires, sig)
     headers = _headers(media)
     if _not_modified(request, media):
         return Response(None, status_code=304, headers=headers)
@@ -213,4 +204,8 @@ async def head_media(
     )
 
 
-media_handlers = [get_media, head_media]
+media_router = Router(
+    path="/media",
+    route_handlers=[get_media, head_media],
+    dependencies={"media": Provide(open_media, sync_to_thread=False)},
+)

@@ -1,0 +1,30 @@
+"""The rules for video titles, shared by every place that stores or looks one up: a title is kept tidy
+(whitespace runs are one space, ends trimmed), and two titles are the same title however cased or spaced.
+The catalog's unique index on demo_videos uses the same key (lower-cased, whitespace collapsed)."""
+
+from __future__ import annotations
+
+import math
+
+from demo_relay.domain.errors import InvalidRequest
+
+
+def tidy_title(title: str) -> str:
+    return " ".join(title.split())
+
+
+def title_key(title: str) -> str:
+    """What makes two titles the same title."""
+    return tidy_title(title).lower()
+
+
+def checked_video(title: str, storage_path: str, duration_s: float | None) -> str:
+    """The tidy title of a video about to be listed; InvalidRequest names the field that cannot be."""
+    tidy = tidy_title(title)
+    if not tidy:
+        raise InvalidRequest("a video needs a title", field="title")
+    if not storage_path.strip():
+        raise InvalidRequest("a video needs a storage path", field="storage_path")
+    if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
+        raise InvalidRequest("duration_s must be positive", field="duration_s")
+    return tidy
