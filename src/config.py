@@ -1,4 +1,4 @@
-"""Settings (DESIGN.md §3): environment variables, optionally a `demo-relay.toml` with the same keys.
+"""Settings: environment variables, optionally a `demo-relay.toml` with the same keys (see docs/contract.md).
 
 Nothing is read at import time: `load_settings()` is called by the CLI / app factory, and tests build
 `Settings(...)` directly."""

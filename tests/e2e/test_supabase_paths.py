@@ -162,7 +162,7 @@ async def relay(
 
 
 class HubInbox:
-    """A WebSocket hub subscriber (native protocol, DESIGN §5)."""
+    """A WebSocket hub subscriber (the native `/ws` protocol, not Supabase Realtime)."""
 
     def __init__(self, ws: Any) -> None:
         self.ws = ws

@@ -1,4 +1,4 @@
-"""Every HTTP route and error of DESIGN.md §4 through the real app (real container, real Postgres, local
+"""Every HTTP route and error of the HTTP API through the real app (real container, real Postgres, local
 storage), with Litestar's test client: the webhook's three authentication schemes and its answers in the
 documented order of checks, dedupe, sessions, demos, the tool definition, health, metrics and OpenAPI."""
 

@@ -1,4 +1,4 @@
-"""GET /ws/{channel} over a real socket (uvicorn in-process, the `websockets` client), DESIGN §5: a valid
+"""GET /ws/{channel} over a real socket (uvicorn in-process, the `websockets` client): a valid
 token subscribes (`subscribed` first) and published play_video events arrive as the exact wire frame; a
 late subscriber gets the current video; bad, expired or other-channel tokens and disallowed Origins are
 refused with HTTP 403 before the upgrade, while clients without Origin are allowed; ping → pong; malformed

@@ -8,7 +8,7 @@
 //
 // Args: --url URL --key APIKEY [--topic demo-x] [--event play_video] [--private] [--token JWT]
 //       [--vsn 1.0.0|2.0.0] [--heartbeat-ms N] [--self] [--ack]
-// Node 20 has no global WebSocket that realtime-js accepts, so `ws` is passed as the transport (DESIGN §10).
+// Node 20 has no global WebSocket that realtime-js accepts, so `ws` is passed as the transport.
 
 import { createRequire } from 'node:module';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-"""Settings (DESIGN.md §3): env over TOML over defaults, NOTIFIER_SESSIONS in both forms, dev secrets kept
+"""Settings: env over TOML over defaults, NOTIFIER_SESSIONS in both forms, dev secrets kept
 in DATA_DIR, and clear errors for settings that cannot work."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""The webhook use case with in-memory fakes of every port: the order of checks of DESIGN.md §4, the three
-tool-call shapes, dedupe (duplicates send nothing, failures release the claim), title resolution with
-suggestions, lifecycle events and session_ended."""
+"""The webhook use case with in-memory fakes of every port: the order of checks (413, 401, 400, 202,
+dedupe claim, 422, 404, 502/503), the three tool-call shapes, dedupe (duplicates send nothing, failures
+release the claim), title resolution with suggestions, lifecycle events and session_ended."""
 
 from __future__ import annotations
 

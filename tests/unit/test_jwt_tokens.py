@@ -1,4 +1,4 @@
-"""JwtChannelTokens (DESIGN §5): a token issued for a channel is accepted for exactly that channel until it
+"""JwtChannelTokens: a token issued for a channel is accepted for exactly that channel until it
 expires by the injected clock (with a few seconds' leeway), and every other token — expired, not yet valid,
 signed with another key or algorithm (`none` included), for another audience/issuer, missing claims,
 malformed — raises the domain's InvalidToken."""

@@ -1,4 +1,4 @@
-"""WebSocketHub and HubNotifier (DESIGN §5), with a fake clock and no sockets: an event reaches every
+"""WebSocketHub and HubNotifier, with a fake clock and no sockets: an event reaches every
 subscriber of its channel and no other, as the exact wire frame, encoded once; a late joiner finds the
 channel's current play_video queued while it is current (its `current_for_s`, 10 min when unknown) and
 not after, nor after a session_ended; one subscriber that stops reading is dropped with 1013 without

@@ -1,5 +1,5 @@
 """Supabase Realtime as a transport (`NOTIFIER=supabase`): server-side broadcast through Realtime's REST API
-(DESIGN §6), `POST {SUPABASE_URL}/realtime/v1/api/broadcast`, topic `demo-<id>` without the `realtime:`
+(`POST {SUPABASE_URL}/realtime/v1/api/broadcast`), topic `demo-<id>` without the `realtime:`
 prefix, authenticated with the service key. Realtime answers 202 when it took the message; browsers joined
 to the channel with supabase-js receive it as a `broadcast` of the same event name.
 

@@ -1,6 +1,7 @@
-"""The in-process WebSocket hub (HUB_BACKEND=memory, DESIGN §5) and the Notifier that publishes into it.
+"""The in-process WebSocket hub (HUB_BACKEND=memory) and the Notifier that publishes into it.
 
-Our own hub rather than Litestar's ChannelsPlugin (DESIGN §10): publishing never awaits, so one slow
+Our own hub rather than Litestar's ChannelsPlugin, whose open issues (a failed publish stopping its
+worker, memory growth with many short-lived channels) would bite here: publishing never awaits, so one slow
 browser cannot delay the others or the webhook that triggered the event; each subscriber has a bounded
 queue and is dropped (close 1013) when it overflows; a channel's entry lives only while it has subscribers
 or a current video, so many short-lived demo channels do not accumulate.
@@ -39,7 +40,7 @@ _encoder = msgspec.json.Encoder(enc_hook=_enc_hook)
 
 
 def encode_frame(event: ChannelEvent) -> str:
-    """The one JSON text frame every subscriber of the event's channel receives (DESIGN §5)."""
+    """The one JSON text frame every subscriber of the event's channel receives (a fixed wire format)."""
     sent_at = event.sent_at if event.sent_at.tzinfo else event.sent_at.replace(tzinfo=UTC)
     frame = {
         "channel": event.channel,

@@ -1,4 +1,7 @@
-"""DeliveryLedger on Postgres: webhook idempotency (DESIGN.md §4) in the webhook_events table."""
+"""DeliveryLedger on Postgres: webhook idempotency in the webhook_events table.
+
+Each dedupe key is claimed atomically (`INSERT … ON CONFLICT`, never check-then-insert), so a repeated
+delivery answers `duplicate` and sends nothing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Webhook signature schemes (DESIGN.md §4), each a `SignatureVerifier`."""
+"""Webhook signature schemes (Tavus HMAC, Standard Webhooks, URL token), each a `SignatureVerifier`."""
 
 from collections.abc import Sequence
 

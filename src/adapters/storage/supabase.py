@@ -1,5 +1,5 @@
 """Supabase Storage (`STORAGE=supabase`): video URLs for objects in one bucket, through the `supabase`
-package's async Storage client (storage3), which speaks the REST shapes of DESIGN §6.
+package's async Storage client (storage3), which speaks the Storage REST API under `/storage/v1`.
 
 - `signed` mode: `POST /object/sign/{bucket}/{path}` → an expiring URL. Signed URLs are cached and reused
   until shortly before they expire, but never handed out when they would expire while the video plays

@@ -1,4 +1,4 @@
-"""Channel tokens (DESIGN §5) as HS256 JWTs signed with PyJWT.
+"""Channel tokens (`/ws/{channel}?token=…`) as HS256 JWTs signed with PyJWT.
 
 A token names one channel (`sub`), is reusable until it expires (so a page can reconnect), and is checked
 against the injected Clock rather than the wall clock, so expiry is testable and consistent with the rest

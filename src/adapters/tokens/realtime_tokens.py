@@ -1,4 +1,4 @@
-"""Supabase Realtime tokens for private channels (REALTIME_PRIVATE=true, DESIGN §6).
+"""Supabase Realtime tokens for private channels (REALTIME_PRIVATE=true).
 
 A page has no Supabase user of its own, so the sessions endpoint hands it a short-lived JWT signed with
 the project's JWT secret (HS256, as Supabase's legacy JWT secret and imported HS256 keys verify), which the

@@ -1,4 +1,4 @@
-"""The browser page: the Vite build of `frontend/` (React), served by this app (DESIGN §8).
+"""The browser page: the Vite build of `frontend/` (React), served by this app.
 
 `/` (the demo list) and `/demos/{demo_id}` (DemoConfigurationPage) both answer the build's `index.html`: the
 page routes on the client. `index.html` is revalidated on every load (`no-cache`) so a new build shows at

@@ -1,4 +1,6 @@
-"""Wire shapes of the HTTP API (DESIGN.md §4), msgspec Structs; snake_case like Tavus and Supabase."""
+"""Wire shapes of the HTTP API, msgspec Structs; snake_case like Tavus and Supabase.
+
+External clients and tests rely on these field names, so keep them exactly (see docs/contract.md)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
-"""GET /ws/{channel}?token=… — a browser's subscription to its demo's channel (DESIGN §5).
+"""GET /ws/{channel}?token=… — a browser's subscription to its demo's channel.
 
 Refusals happen before the handshake is accepted, which uvicorn answers with HTTP 403: an Origin outside
 ALLOWED_ORIGINS (absent Origin = a non-browser client, allowed) or a token that is invalid, expired or bound
 to another channel. Once accepted the connection runs two tasks — one drains the hub subscription to the
-socket, one reads the client (without a reader a vanished client would go unnoticed, DESIGN §10) — and
+socket, one reads the client (without a reader a vanished client would go unnoticed) — and
 ends when either ends or the hub drops the subscription."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 CLOSE_MESSAGE_TOO_BIG = 1009
 CLOSE_INTERNAL_ERROR = 1011
-CLOSE_INVALID_TOKEN = 4401  # what the browser sees if a server ever closes after accepting (DESIGN §5)
+CLOSE_INVALID_TOKEN = 4401  # a bad token after accepting; the page then asks for a new session
 CLOSE_ORIGIN_NOT_ALLOWED = 4403
 # Closing sends a frame too; a client that stopped reading (the overflow case) could block it forever.
 CLOSE_TIMEOUT_S = 2.0
@@ -155,7 +155,7 @@ async def _receive(socket: WebSocket[Any, Any, Any], limit: int, send: Send) -> 
         try:
             frame = _client_frames.decode(data)
         except msgspec.DecodeError:  # also ValidationError: unknown "type" or wrong shape
-            continue  # malformed or unknown frames are ignored (DESIGN §5)
+            continue  # malformed or unknown frames are ignored, never fatal
         if isinstance(frame, Ping):
             await send(PONG_FRAME)
 

@@ -1,4 +1,4 @@
--- demo-relay: initial schema (DESIGN.md §7). Plain SQL: runs on any Postgres 13+ and on Supabase.
+-- demo-relay: initial schema. Plain SQL: runs on any Postgres 13+ and on Supabase.
 --
 -- Titles are compared case- and whitespace-insensitively through one expression, repeated verbatim in
 -- the unique index and in the catalog's queries (src/adapters/postgres/catalog.py) so that the planner can
@@ -41,8 +41,9 @@ create table conversations (
 -- Deleting a demo cascades here; without an index that is a sequential scan per deleted demo.
 create index conversations_demo_id_idx on conversations (demo_id);
 
--- Webhook deliveries, for idempotency (DESIGN.md §4). status: 'processing' while claimed, 'played' or
--- 'recorded' when done, else the error code of the failure (then `error` holds the message).
+-- Webhook deliveries, for idempotency: a repeated dedupe key answers `duplicate` and sends nothing.
+-- status: 'processing' while claimed, 'played' or 'recorded' when done, else the error code of the failure
+-- (then `error` holds the message).
 create table webhook_events (
     dedupe_key      text primary key,
     event_type      text not null,

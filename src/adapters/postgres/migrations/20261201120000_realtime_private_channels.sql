@@ -1,4 +1,4 @@
--- demo-relay: private Realtime channels (REALTIME_PRIVATE=true, DESIGN.md §6). Supabase only.
+-- demo-relay: private Realtime channels (REALTIME_PRIVATE=true). Supabase only.
 --
 -- Supabase Realtime authorises a join to a private channel by running a SELECT on realtime.messages as
 -- the joining user (role `authenticated`, their JWT's claims in `request.jwt.claims`, the channel's topic
