@@ -1,7 +1,7 @@
 """The product as a wheel, outside the checkout: `pip wheel .` carries what `serve` needs at run time
-(migrations, the sample clips, the built page) and no test double, and the installed wheel migrates,
-seeds, serves the page, answers /readyz and plays a signed webhook from a directory that is not the
-repository.
+(migrations, the sample clips, the built page) and no test double, and the installed wheel migrates an
+empty database, seeds it, serves the page, answers /readyz and plays a signed webhook from a directory that
+is not the repository.
 
 The wheel goes into a fresh virtualenv with `--no-deps`; its dependencies are lent by the test run's own
 environment through a plain path entry (that environment's editable finders for this checkout and for
@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from demo_relay.adapters.signatures import tavus_hmac
+from tests.support import postgres as pg
 from tests.support.server import free_port, stop, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +44,19 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     out = tmp_path_factory.mktemp("wheel")
     assert (ROOT / "src/entrypoints/http/page/index.html").is_file(), "build the page first (make does)"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--quiet", "--wheel-dir", str(out)],
+        # The dev environment has the build backend: no isolated build environment to set up each run.
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(ROOT),
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "--wheel-dir",
+            str(out),
+        ],
         check=True,
         cwd=ROOT,
     )
@@ -110,11 +123,19 @@ print(json.dumps({"missing": missing, "file": demo_relay.__file__,
 
 
 @pytest.fixture(scope="module")
-def served(installed: Installed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def served(
+    installed: Installed, postgres_server: pg.PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     elsewhere = tmp_path_factory.mktemp("not-the-checkout")
     port = free_port()
+    with pg.fresh_database(postgres_server, migrated=False) as dsn:  # the wheel's migrations build it
+        yield from _serve(installed, elsewhere, port, dsn)
+
+
+def _serve(installed: Installed, elsewhere: Path, port: int, dsn: str) -> Iterator[str]:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "SUPABASE", "PYTHON"))},
+        "DATABASE_URL": dsn,
         "PORT": str(port),
         "DATA_DIR": str(elsewhere / "data"),
         "TAVUS_WEBHOOK_SECRET": SECRET,
