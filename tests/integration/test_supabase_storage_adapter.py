@@ -200,12 +200,12 @@ async def test_closing_cancels_and_awaits_the_storage_calls_in_flight(
     supabase: RunningFakeSupabase, connection: SupabaseConnection
 ) -> None:
     urls = storage(connection, FakeClock())
-    supabase.fake.inject("storage", delay_s=5.0, times=1)
+    supabase.fake.inject("storage", delay_s=1.0, times=1)  # the fake's server waits this long anyway
     caller = asyncio.create_task(urls.url_for(VIDEO))
     await asyncio.sleep(0.1)
     in_flight = list(urls._in_flight.values())
     assert len(in_flight) == 1
-    async with asyncio.timeout(2):  # not the 5 s the call would take
+    async with asyncio.timeout(0.5):  # not the second the call would take
         await urls.aclose()
     assert in_flight[0].done() and in_flight[0].cancelled()
     assert urls._in_flight == {}
