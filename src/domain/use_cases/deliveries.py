@@ -1,21 +1,30 @@
 """What every delivery goes through once it is known to be for us: claim its dedupe key, run its handler,
-record the outcome. A key that is claimed (in flight or done) is a duplicate and sends nothing; a handler
+settle the outcome. A key that is claimed (in flight or done) is a duplicate and sends nothing; a handler
 that fails releases the claim with the failure recorded, so a retry is evaluated afresh (the video may
 have been added meanwhile, the transport may be back)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from demo_relay.domain.errors import DomainError
-from demo_relay.domain.models import Duplicate, LifecycleEvent, Played, Recorded, ToolCall
+from demo_relay.domain.models import LifecycleEvent, Played, Recorded, ToolCall
 from demo_relay.domain.ports import ClaimResult, DeliveryLedger, DeliveryRecord, DemoCatalog
 from demo_relay.domain.use_cases.dedupe import event_id
 
 log = logging.getLogger(__name__)
+
+Outcome = TypeVar("Outcome", Played, Recorded)
+
+
+class Settle(Protocol):
+    """Records the handler's outcome as the delivery's; hands it back."""
+
+    def __call__(self, outcome: Outcome) -> Outcome: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,23 +49,41 @@ def record_of(event: ToolCall | LifecycleEvent, key: str, document: Any) -> Deli
 
 @dataclass
 class Deliveries:
+    """The ledger around one delivery:
+
+        if not await deliveries.claim(record):
+            return Duplicate(record.dedupe_key)
+        async with deliveries.settling(record.dedupe_key) as settle:
+            return settle(await handler(...))
+
+    `settle` records the outcome when the handler returns it; an exception releases the claim with the
+    failure recorded, and propagates."""
+
     ledger: DeliveryLedger
 
-    async def once(
-        self, record: DeliveryRecord, handler: Callable[[], Awaitable[Played | Recorded]]
-    ) -> Played | Recorded | Duplicate:
-        if await self.ledger.claim(record) is ClaimResult.DUPLICATE:
-            return Duplicate(record.dedupe_key)
+    async def claim(self, record: DeliveryRecord) -> bool:
+        """False when the key is claimed already (in flight or done): the delivery is a duplicate."""
+        return await self.ledger.claim(record) is ClaimResult.CLAIMED
+
+    @asynccontextmanager
+    async def settling(self, key: str) -> AsyncIterator[Settle]:
+        settled: list[Played | Recorded] = []
+
+        def settle(outcome: Outcome) -> Outcome:
+            settled.append(outcome)
+            return outcome
+
         try:
-            outcome = await handler()
+            yield settle
         except DomainError as exc:
-            await self._release(record.dedupe_key, exc.code, exc.message)
+            await self._release(key, exc.code, exc.message)
             raise
         except Exception as exc:
-            await self._release(record.dedupe_key, "internal_error", type(exc).__name__)
+            await self._release(key, "internal_error", type(exc).__name__)
             raise
-        await self.ledger.complete(record.dedupe_key, "played" if isinstance(outcome, Played) else "recorded")
-        return outcome
+        if not settled:
+            raise RuntimeError("a claimed delivery ended without an outcome")  # a bug of the caller
+        await self.ledger.complete(key, "played" if isinstance(settled[0], Played) else "recorded")
 
     async def _release(self, key: str, status: str, error: str) -> None:
         try:

@@ -7,7 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from demo_relay.domain.errors import InvalidRequest
-from demo_relay.domain.models import PLAY_VIDEO_TOOL, Ignored, IgnoredEvent, LifecycleEvent, WebhookOutcome
+from demo_relay.domain.models import (
+    PLAY_VIDEO_TOOL,
+    Duplicate,
+    Ignored,
+    IgnoredEvent,
+    LifecycleEvent,
+    WebhookOutcome,
+)
 from demo_relay.domain.use_cases.dedupe import dedupe_key
 from demo_relay.domain.use_cases.deliveries import Deliveries, Delivery, record_of
 from demo_relay.domain.use_cases.parse import check_size, read_event
@@ -31,6 +38,7 @@ class ForwardToolCall:
             return Ignored(f"tool {event.name[:64]!r} is not handled here")
         key = dedupe_key(event, None, body)
         delivery = Delivery(key, bound_demo_id=demo_id)
-        return await self.deliveries.once(
-            record_of(event, key, document), lambda: self.play_video.execute(event, delivery)
-        )
+        if not await self.deliveries.claim(record_of(event, key, document)):
+            return Duplicate(key)
+        async with self.deliveries.settling(key) as settle:
+            return settle(await self.play_video.execute(event, delivery))

@@ -1,6 +1,6 @@
 """The webhook use case: a delivery from Tavus (or a relay that re-signs), checked in this order so that a
 request is refused by its first fault and nothing after that fault happens:
-size → authentication → JSON → shape (ignored) → dedupe claim → the tool or lifecycle handler → record."""
+size → authentication → JSON → shape (ignored) → dedupe claim → the tool or lifecycle handler → settle."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from demo_relay.domain.models import (
     PLAY_VIDEO_TOOL,
+    Duplicate,
     Ignored,
     IgnoredEvent,
     InboundRequest,
@@ -43,7 +44,9 @@ class HandleWebhook:
             return Ignored(f"tool {event.name[:64]!r} is not handled here")
         key = dedupe_key(event, request.headers.get("webhook-id"), request.body)
         delivery = Delivery(key, demo_hint=request.query.get("demo_id"))
-        record = record_of(event, key, document)
-        if isinstance(event, ToolCall):
-            return await self.deliveries.once(record, lambda: self.play_video.execute(event, delivery))
-        return await self.deliveries.once(record, lambda: self.lifecycle.execute(event, delivery))
+        if not await self.deliveries.claim(record_of(event, key, document)):
+            return Duplicate(key)
+        async with self.deliveries.settling(key) as settle:
+            if isinstance(event, ToolCall):
+                return settle(await self.play_video.execute(event, delivery))
+            return settle(await self.lifecycle.execute(event, delivery))
