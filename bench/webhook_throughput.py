@@ -32,6 +32,7 @@ from demo_relay.domain.models import ChannelEvent, EventName
 from tests.support.app import CONVERSATION, SeededApp, make_settings, tavus_headers
 from tests.support.server import free_port, running
 
+BENCH_SECRET = "bench-secret-0123456789"
 REQUESTS = 300
 SUBSCRIBERS = (10, 100, 1000)
 
@@ -112,7 +113,7 @@ def startup(data_dir: Path, label: str) -> None:
     subprocess.run([sys.executable, "-c", "pass"], check=True)
     baseline = time.perf_counter() - t
     port = free_port()
-    env = {**os.environ, "PORT": str(port), "DATA_DIR": str(data_dir), "TAVUS_WEBHOOK_SECRET": "bench"}
+    env = {**os.environ, "PORT": str(port), "DATA_DIR": str(data_dir), "TAVUS_WEBHOOK_SECRET": BENCH_SECRET}
     env.pop("DATABASE_URL", None)
     t = time.perf_counter()
     process = subprocess.Popen(

@@ -178,6 +178,7 @@ def _finish(settings: Settings) -> Settings:
         raise ConfigurationError("TITLE_MATCH_THRESHOLD must be in (0, 1]")
     if settings.max_webhook_bytes < 1024:
         raise ConfigurationError("MAX_WEBHOOK_BYTES must be at least 1024")
+    _check_safe(settings)
     webhook_secrets = settings.webhook_secrets
     if not webhook_secrets:
         if not settings.embedded_database:
@@ -188,6 +189,34 @@ def _finish(settings: Settings) -> Settings:
         webhook_secrets = (dev_secret(settings.data_dir, "tavus_webhook_secret"),)
     app_secret = settings.app_secret or dev_secret(settings.data_dir, "app_secret")
     return replace(settings, webhook_secrets=webhook_secrets, app_secret=app_secret)
+
+
+MIN_WEBHOOK_SECRET_CHARS = 16
+MIN_APP_SECRET_CHARS = 32
+MAX_TOLERANCE_S = 86400
+
+
+def _check_safe(settings: Settings) -> None:
+    """Settings under which the service would start but could not be trusted stop it instead: a webhook
+    secret anyone could guess (an empty `whsec_` key verified webhooks signed with an empty key), a short
+    APP_SECRET (it signs every session token), a tolerance that turns replay protection off or inside out."""
+    for secret in settings.webhook_secrets:
+        if len(secret.removeprefix("whsec_")) < MIN_WEBHOOK_SECRET_CHARS:
+            raise ConfigurationError(
+                f"TAVUS_WEBHOOK_SECRET: each secret needs at least {MIN_WEBHOOK_SECRET_CHARS} characters "
+                "(after a whsec_ prefix)"
+            )
+    if settings.app_secret and len(settings.app_secret) < MIN_APP_SECRET_CHARS:
+        raise ConfigurationError(f"APP_SECRET needs at least {MIN_APP_SECRET_CHARS} characters")
+    if not 1 <= settings.webhook_tolerance_s <= MAX_TOLERANCE_S:
+        raise ConfigurationError(f"WEBHOOK_TOLERANCE_S must be between 1 and {MAX_TOLERANCE_S} seconds")
+    lifetimes = {
+        "SIGNED_URL_TTL_S": settings.signed_url_ttl_s,
+        "SESSION_TOKEN_TTL_S": settings.session_token_ttl_s,
+    }
+    for name, value in lifetimes.items():
+        if value <= 0:
+            raise ConfigurationError(f"{name} must be a positive number of seconds")
 
 
 def _check_supabase(settings: Settings) -> None:

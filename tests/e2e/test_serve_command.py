@@ -21,6 +21,7 @@ from tests.support.server import free_port, stop, wait_ready
 
 BIN = Path(sys.executable).parent
 SECRET = "serve-test-secret"
+WRONG_SECRET = "wrong-secret-0123456789"
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +105,7 @@ def test_a_wrongly_signed_cli_call_is_refused(served: tuple[str, dict[str, str],
     demo = httpx.get(f"{base}/api/demos").json()[0]
     command = [str(BIN / "demo-relay"), "send-tool-call", "--demo", demo["id"], "--title", "Product Overview"]
     sent = subprocess.run(
-        command, env={**env, "TAVUS_WEBHOOK_SECRET": "wrong"}, capture_output=True, text=True, timeout=60
+        command, env={**env, "TAVUS_WEBHOOK_SECRET": WRONG_SECRET}, capture_output=True, text=True, timeout=60
     )
     assert sent.returncode == 1 and sent.stdout.startswith("401 ")
 

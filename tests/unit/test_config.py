@@ -37,8 +37,9 @@ def test_defaults_and_dev_secrets_are_generated_once_and_kept(tmp_path: Path) ->
 
 
 def test_env_secret_wins_and_several_secrets_rotate(tmp_path: Path) -> None:
-    settings = load(tmp_path, TAVUS_WEBHOOK_SECRET="new, old ", PORT="9100", HOST="0.0.0.0")
-    assert settings.webhook_secrets == ("new", "old")  # type: ignore[attr-defined]
+    new, old = "new-secret-0123456789", "old-secret-0123456789"
+    settings = load(tmp_path, TAVUS_WEBHOOK_SECRET=f"{new}, {old} ", PORT="9100", HOST="0.0.0.0")
+    assert settings.webhook_secrets == (new, old)  # type: ignore[attr-defined]
     assert settings.base_url == "http://127.0.0.1:9100"  # type: ignore[attr-defined]
     assert not (tmp_path / "data" / "secrets" / "tavus_webhook_secret").exists()
 
@@ -127,4 +128,24 @@ def test_a_missing_variable_is_blamed_on_the_setting_that_needs_it(
     tmp_path: Path, env: dict[str, str], message: str
 ) -> None:
     with pytest.raises(ConfigurationError, match=message):
+        load(tmp_path, **env)
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        # An empty key used to verify webhooks signed with an empty key.
+        ({"TAVUS_WEBHOOK_SECRET": "whsec_"}, "TAVUS_WEBHOOK_SECRET"),
+        ({"TAVUS_WEBHOOK_SECRET": "short"}, "TAVUS_WEBHOOK_SECRET"),
+        ({"TAVUS_WEBHOOK_SECRET": "long-enough-secret-0123, tiny"}, "TAVUS_WEBHOOK_SECRET"),
+        ({"APP_SECRET": "abc"}, "APP_SECRET"),
+        ({"WEBHOOK_TOLERANCE_S": "-5"}, "WEBHOOK_TOLERANCE_S"),
+        ({"WEBHOOK_TOLERANCE_S": "0"}, "WEBHOOK_TOLERANCE_S"),
+        ({"WEBHOOK_TOLERANCE_S": "999999999"}, "WEBHOOK_TOLERANCE_S"),
+        ({"SIGNED_URL_TTL_S": "0"}, "SIGNED_URL_TTL_S"),
+        ({"SESSION_TOKEN_TTL_S": "-1"}, "SESSION_TOKEN_TTL_S"),
+    ],
+)
+def test_settings_that_cannot_be_safe_stop_the_start(tmp_path: Path, env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigurationError, match=named):
         load(tmp_path, **env)

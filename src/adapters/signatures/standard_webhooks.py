@@ -17,6 +17,7 @@ from demo_relay.domain.models import InboundRequest
 from demo_relay.domain.ports import Verdict
 
 SECRET_PREFIX = "whsec_"
+MAX_TIMESTAMP_DIGITS = 12
 
 
 def signing_key(secret: str) -> bytes:
@@ -43,16 +44,17 @@ class StandardWebhooksVerifier:
             return Verdict.ABSENT
         if not msg_id or not timestamp or not header:
             return Verdict.INVALID
-        try:
-            sent_at = int(timestamp.strip())
-        except ValueError:
-            return Verdict.INVALID
+        sent_at_text = timestamp.strip()
+        digits_only = sent_at_text.isascii() and sent_at_text.isdigit()
+        if not digits_only or len(sent_at_text) > MAX_TIMESTAMP_DIGITS:
+            return Verdict.INVALID  # Unix seconds: digits only, and never more than the year 33658 needs
+        sent_at = int(sent_at_text)
         presented = [
-            part.split(",", 1)[1].encode()
+            part.split(",", 1)[1].encode("utf-8", "surrogatepass")
             for part in header.split()
             if part.startswith("v1,") and len(part) > 3
         ]
-        signed = f"{msg_id}.{timestamp.strip()}.".encode() + request.body
+        signed = f"{msg_id}.{sent_at_text}.".encode("utf-8", "surrogatepass") + request.body
         ok = False
         for key in self._keys:
             expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest())
@@ -61,7 +63,7 @@ class StandardWebhooksVerifier:
         if not ok:
             return Verdict.INVALID
         # Checked after the signature so that a forged request can never learn it was only "stale".
-        if abs(now.timestamp() - sent_at) > self._tolerance_s:
+        if abs(int(now.timestamp()) - sent_at) > self._tolerance_s:
             return Verdict.STALE
         return Verdict.VALID
 

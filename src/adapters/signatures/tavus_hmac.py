@@ -26,12 +26,13 @@ class TavusHmacVerifier:
         presented = request.headers.get(HEADER)
         if presented is None:
             return Verdict.ABSENT
-        presented = presented.strip().lower().removeprefix("sha256=")
+        # Bytes, not str: compare_digest refuses str with non-ASCII characters, and a header may hold any.
+        presented_bytes = presented.strip().lower().removeprefix("sha256=").encode("utf-8", "surrogatepass")
         ok = False
         for key in self._keys:
-            expected = hmac.new(key, request.body, hashlib.sha256).hexdigest()
+            expected = hmac.new(key, request.body, hashlib.sha256).hexdigest().encode()
             # Evaluate every key (no early exit), each comparison constant-time.
-            ok |= hmac.compare_digest(expected, presented)
+            ok |= hmac.compare_digest(expected, presented_bytes)
         return Verdict.VALID if ok else Verdict.INVALID
 
 

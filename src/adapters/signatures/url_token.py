@@ -23,7 +23,7 @@ class UrlTokenVerifier:
         token = request.query.get("token")
         if token is None:
             return Verdict.ABSENT
-        presented = hashlib.sha256(token.encode()).digest()
+        presented = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
         ok = False
         for digest in self._digests:
             ok |= hmac.compare_digest(digest, presented)

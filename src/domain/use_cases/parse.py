@@ -5,6 +5,7 @@ is ignored. `event_type` decides when present; else `name` + `arguments` make a 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,8 @@ LIFECYCLE_EVENT_TYPES = frozenset(
     }
 )
 MAX_TITLE_CHARS = 300
+# Tavus payloads nest 3 or 4 levels; anything far deeper is an attack on whoever walks it.
+MAX_DEPTH = 32
 
 
 def check_size(body: bytes, max_bytes: int) -> None:
@@ -39,10 +42,57 @@ def read_event(body: bytes) -> tuple[Any, ParsedEvent]:
 
 
 def decode_json(body: bytes) -> Any:
+    """Strict JSON: what Python's parser lets through but nothing downstream can store or send (NaN,
+    Infinity, numbers too large for a float, lone UTF-16 surrogates, nesting deeper than MAX_DEPTH) is
+    malformed here, so it is refused before it is claimed, stored or broadcast."""
     try:
-        return json.loads(body)
+        document = json.loads(body, parse_constant=_no_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise MalformedJson(f"the request body is nested deeper than {MAX_DEPTH} levels") from None
     except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedJson("the request body is not valid JSON") from exc
+        raise MalformedJson(f"the request body is not valid JSON: {_reason(exc)}") from None
+    _check_tree(document)
+    return document
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]} is out of range")
+    return value
+
+
+def _reason(exc: ValueError) -> str:
+    return str(exc).split(":")[0][:100] if isinstance(exc, json.JSONDecodeError) else str(exc)[:100]
+
+
+def _check_tree(document: Any) -> None:
+    """Depth and strings of the whole document, without recursion (a hostile body must not exhaust the
+    stack of whoever walks it next)."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            _check_text(value)
+        elif isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                raise MalformedJson(f"the request body is nested deeper than {MAX_DEPTH} levels")
+            items = value.items() if isinstance(value, dict) else ((None, v) for v in value)
+            for key, item in items:
+                if key is not None:
+                    _check_text(key)
+                stack.append((item, depth + 1))
+
+
+def _check_text(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedJson("the request body holds a lone UTF-16 surrogate (\\ud800-\\udfff)") from None
 
 
 def parse_event(document: Any) -> ParsedEvent:
