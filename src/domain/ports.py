@@ -36,6 +36,9 @@ class SignatureVerifier(Protocol):
     """One authentication scheme of the webhook (X-Tavus-Signature, Standard Webhooks, URL token)."""
 
     name: str
+    # True when a valid signature also covers the request's `webhook-id`: only then may that id decide
+    # whether the delivery is a repeat (an unsigned one could be changed to replay a captured request).
+    signs_message_id: bool
 
     def verify(self, request: InboundRequest, now: datetime) -> Verdict: ...
 

@@ -208,6 +208,18 @@ async def test_replay_answers_duplicate(
     assert row is not None and (row["status"], row["attempts"]) == ("played", 1)
 
 
+async def test_a_replay_with_a_fresh_unsigned_webhook_id_is_still_a_duplicate(
+    client: AsyncTestClient[Any], session: dict[str, Any], db_pool: asyncpg.Pool
+) -> None:
+    body = fixture_bytes("tool_call.play_video.json")
+    captured = {**tavus_headers(body), "webhook-id": "msg-original"}
+    assert (await client.post(WEBHOOK, content=body, headers=captured)).json()["status"] == "played"
+    for fresh in ("msg-replay-1", "msg-replay-2"):
+        replay = await client.post(WEBHOOK, content=body, headers={**captured, "webhook-id": fresh})
+        assert replay.json() == {"status": "duplicate"}
+    assert await db_pool.fetchval("select count(*) from webhook_events") == 1
+
+
 async def test_failed_delivery_is_retryable(
     client: AsyncTestClient[Any], session: dict[str, Any], seeded: SeededApp, db_pool: asyncpg.Pool
 ) -> None:

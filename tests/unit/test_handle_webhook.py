@@ -43,9 +43,21 @@ class HeaderVerifier:
     """Fake scheme: the `x-test-auth` header says the verdict ('valid', 'invalid', 'stale')."""
 
     name = "test"
+    signs_message_id = True  # like Standard Webhooks; UnsignedIdVerifier below is like X-Tavus-Signature
 
     def verify(self, request: InboundRequest, now: datetime) -> Verdict:
         value = request.headers.get("x-test-auth")
+        return Verdict.ABSENT if value is None else Verdict(value)
+
+
+class UnsignedIdVerifier(HeaderVerifier):
+    """A scheme whose signature does not cover `webhook-id` (X-Tavus-Signature, the URL token)."""
+
+    name = "unsigned-id"
+    signs_message_id = False
+
+    def verify(self, request: InboundRequest, now: datetime) -> Verdict:
+        value = request.headers.get("x-unsigned-auth")
         return Verdict.ABSENT if value is None else Verdict(value)
 
 
@@ -63,7 +75,7 @@ class World:
         play_video = PlayVideo(self.catalog, self.conversations, self.urls, self.notifier, self.clock)
         lifecycle = RecordLifecycle(self.catalog, self.conversations, self.notifier, self.clock)
         self.use_case = HandleWebhook(
-            verifiers=[HeaderVerifier()],
+            verifiers=[HeaderVerifier(), UnsignedIdVerifier()],
             deliveries=deliveries,
             play_video=play_video,
             lifecycle=lifecycle,
@@ -351,3 +363,25 @@ async def test_the_bridge_checks_size_and_json_first(world: World) -> None:
         await world.bridge.execute(b"{" + b" " * 5000 + b"}", world.demo.id)
     with pytest.raises(errors.MalformedJson):
         await world.bridge.execute(b"{not json", world.demo.id)
+
+
+async def test_an_unsigned_webhook_id_never_decides_dedupe(world: World) -> None:
+    # A captured X-Tavus-Signature request replayed with a fresh webhook-id: still the same tool call.
+    body = fixture_bytes("tool_call.play_video.json")
+    first = await world.use_case.execute(
+        InboundRequest(body, {"x-unsigned-auth": "valid", "webhook-id": "msg_1"}, {})
+    )
+    replay = await world.use_case.execute(
+        InboundRequest(body, {"x-unsigned-auth": "valid", "webhook-id": "msg_2"}, {})
+    )
+    assert isinstance(first, Played) and isinstance(replay, Duplicate)
+    assert list(world.ledger.entries) == ["call_8e2f4c1a"] and len(world.notifier.events) == 1
+
+
+async def test_a_bridged_call_cannot_pre_claim_a_signed_delivery(world: World) -> None:
+    body = fixture_bytes("tool_call.play_video.json")
+    bridged = await world.bridge.execute(body, world.demo.id)
+    signed = await world.send(body)
+    assert isinstance(bridged, Played) and isinstance(signed, Played)
+    assert sorted(world.ledger.entries) == [f"bridge:{world.demo.id}:call_8e2f4c1a", "call_8e2f4c1a"]
+    assert isinstance(await world.bridge.execute(body, world.demo.id), Duplicate)  # its own repeats still are

@@ -157,7 +157,7 @@ def test_any_presented_scheme_that_verifies_is_enough() -> None:
         },
         {"token": TAVUS["secret"]},
     )
-    assert authenticate(schemes, request, NOW) == "url_token"
+    assert authenticate(schemes, request, NOW).name == "url_token"
 
 
 def test_stale_is_reported_only_when_it_is_the_only_failure() -> None:

@@ -17,6 +17,7 @@ HEADER = "x-tavus-signature"
 
 class TavusHmacVerifier:
     name = "x_tavus_signature"
+    signs_message_id = False
 
     def __init__(self, secrets: Sequence[str]) -> None:
         # Secrets are used exactly as configured (UTF-8 bytes); several during rotation.

@@ -14,6 +14,7 @@ from demo_relay.domain.ports import Verdict
 
 class UrlTokenVerifier:
     name = "url_token"
+    signs_message_id = False
 
     def __init__(self, secrets: Sequence[str]) -> None:
         # Compare digests, so the comparison time depends on neither the secret's nor the token's length.

@@ -10,8 +10,10 @@ from demo_relay.domain.models import InboundRequest
 from demo_relay.domain.ports import SignatureVerifier, Verdict
 
 
-def authenticate(verifiers: Sequence[SignatureVerifier], request: InboundRequest, now: datetime) -> str:
-    """Returns the name of the scheme that verified the request.
+def authenticate(
+    verifiers: Sequence[SignatureVerifier], request: InboundRequest, now: datetime
+) -> SignatureVerifier:
+    """Returns the scheme that verified the request.
 
     Raises StaleTimestamp when the only failure was a well-signed timestamp out of tolerance (so a
     sender can tell a clock problem from a secret problem), else AuthenticationFailed."""
@@ -19,7 +21,7 @@ def authenticate(verifiers: Sequence[SignatureVerifier], request: InboundRequest
     for verifier in verifiers:
         verdict = verifier.verify(request, now)
         if verdict is Verdict.VALID:
-            return verifier.name
+            return verifier
         if verdict is not Verdict.ABSENT:
             failures.append(verdict)
     if failures and all(v is Verdict.STALE for v in failures):

@@ -36,7 +36,9 @@ class ForwardToolCall:
             return Ignored(event.reason)
         if event.name != PLAY_VIDEO_TOOL:
             return Ignored(f"tool {event.name[:64]!r} is not handled here")
-        key = dedupe_key(event, None, body)
+        # Its own key space: a page can never pre-claim the key of a signed delivery and turn it into a
+        # duplicate (nor the other way round).
+        key = f"bridge:{demo_id}:{dedupe_key(event, None, body)}"
         delivery = Delivery(key, bound_demo_id=demo_id)
         if not await self.deliveries.claim(record_of(event, key, document)):
             return Duplicate(key)

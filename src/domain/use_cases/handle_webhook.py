@@ -36,13 +36,14 @@ class HandleWebhook:
 
     async def execute(self, request: InboundRequest) -> WebhookOutcome:
         check_size(request.body, self.max_body_bytes)
-        authenticate(self.verifiers, request, self.clock.now())
+        scheme = authenticate(self.verifiers, request, self.clock.now())
         document, event = read_event(request.body)
         if isinstance(event, IgnoredEvent):
             return Ignored(event.reason)
         if isinstance(event, ToolCall) and event.name != PLAY_VIDEO_TOOL:
             return Ignored(f"tool {event.name[:64]!r} is not handled here")
-        key = dedupe_key(event, request.headers.get("webhook-id"), request.body)
+        signed_id = request.headers.get("webhook-id") if scheme.signs_message_id else None
+        key = dedupe_key(event, signed_id, request.body)
         delivery = Delivery(key, demo_hint=request.query.get("demo_id"))
         if not await self.deliveries.claim(record_of(event, key, document)):
             return Duplicate(key)
