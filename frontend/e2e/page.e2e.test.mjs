@@ -322,7 +322,11 @@ async function openPage(stack, viewport, conversationId, { dropsSockets = false 
   });
   page.on('pageerror', (error) => complaints.push(`pageerror: ${error.message}`));
   const cdp = await context.newCDPSession(page);
-  await page.goto(`${stack.base}/demos/${stack.demoId}?conversation_id=${encodeURIComponent(conversationId)}`);
+  const response = await page.goto(
+    `${stack.base}/demos/${stack.demoId}?conversation_id=${encodeURIComponent(conversationId)}`,
+  );
+  // The page runs under its real CSP: a blocked script, socket or video would be a console complaint.
+  assert.match(response?.headers()['content-security-policy'] ?? '', /frame-ancestors 'none'/);
 
   /** Runtime.evaluate without `userGesture`: reading state grants no user activation. */
   const read = async (expression) => {

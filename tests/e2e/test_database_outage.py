@@ -36,6 +36,11 @@ async def test_database_outage_is_503_and_the_retry_delivers(
             down = await http.post("/api/tavus-webhook", content=body, headers=tavus_headers(body))
             assert down.status_code == 503
             assert down.json()["error"] == "database_unavailable" and down.headers["retry-after"]
+            # Which dependency, never its error class, address or errno (those are for our log).
+            assert down.json() == {
+                "error": "database_unavailable",
+                "message": "the database is unavailable; retry later",
+            }
             ready = await http.get("/readyz")
             assert ready.status_code == 503 and ready.json()["status"] == "not_ready"
             assert (await http.get("/healthz")).status_code == 200  # the process itself is fine

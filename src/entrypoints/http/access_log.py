@@ -34,13 +34,24 @@ def access_log_middleware(app: ASGIApp) -> ASGIApp:
             log.info(
                 '%s "%s %s" %d %.1fms',
                 client[0],
-                scope.get("method", "-"),
-                scope["path"],  # the path only: never the query string
+                printable(str(scope.get("method", "-"))),
+                printable(scope["path"]),  # the path only: never the query string
                 status[0],
                 (time.perf_counter() - started) * 1000,
             )
 
     return middleware
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\\\"]")
+MAX_LOGGED_PATH = 512
+
+
+def printable(text: str) -> str:
+    """`text` as one log line that cannot be mistaken for another: control characters (a `%0a` in a path
+    decodes to a newline, which forged log lines), quotes and backslashes escaped; long paths cut."""
+    escaped = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return escaped if len(escaped) <= MAX_LOGGED_PATH else escaped[:MAX_LOGGED_PATH] + "…"
 
 
 class RedactQueryStrings(logging.Filter):

@@ -48,7 +48,7 @@ def create_app(
         # Litestar inspects the callable's signature, which a dependency-injector provider doesn't have.
         return Provide(lambda: factory(), sync_to_thread=False, use_cache=True)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             tavus_webhook,
             session_tool_call,
@@ -76,7 +76,6 @@ def create_app(
             "metrics": provide(lambda: metrics),
         },
         lifespan=[lifespan],
-        middleware=[access_log_middleware],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.max_webhook_bytes,
         cors_config=CORSConfig(allow_origins=list(settings.origins), allow_methods=["GET", "POST"]),
@@ -85,3 +84,6 @@ def create_app(
         # Our own logging setup (CLI) stays in charge; Litestar's would replace the root handlers.
         logging_config=None,
     )
+    # Around the whole app, not as route middleware: requests no route matches (404, 405) are logged too.
+    app.asgi_handler = access_log_middleware(app.asgi_handler)
+    return app

@@ -64,11 +64,22 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> Respon
     )
 
 
+# What a client learns of an outage: which dependency, never its error class, address or errno (those go to
+# our log, where an operator needs them).
+_OUTAGE_MESSAGES = {
+    errors.DatabaseUnavailable.code: "the database is unavailable; retry later",
+    errors.StorageUnavailable.code: "video storage is unavailable; retry later",
+    errors.TransportUnavailable.code: "the realtime transport is unavailable; retry later",
+}
+
+
 def domain_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     assert isinstance(exc, errors.DomainError)
     status = status_of(exc)
     if status >= 500:
         log.warning("request failed: %s (%s)", exc.code, exc.message)
+        message = _OUTAGE_MESSAGES.get(exc.code, "a service this request needs is unavailable; retry later")
+        return error_response(status, exc.code, message)
     return error_response(status, exc.code, exc.message, **exc.details)
 
 

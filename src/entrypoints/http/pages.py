@@ -17,10 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from litestar import MediaType, Request, Response, get
+from litestar import MediaType, Request, Response, get, route
+from litestar.di import NamedDependency
+from litestar.enums import HttpMethod
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import File
+
+from demo_relay.config import Settings
 
 DIST_ENV = "FRONTEND_DIST"
 DEFAULT_DIST = Path(str(resources.files("demo_relay.entrypoints.http") / "page"))
@@ -35,12 +39,48 @@ def frontend_dist() -> Path:
     return Path(configured) if configured else DEFAULT_DIST
 
 
-async def _spa_index(request: Request[Any, Any, Any]) -> Response[Any]:
+def security_headers(settings: Settings) -> dict[str, str]:
+    """What the page may load and who may frame it. Scripts and styles come from this origin (daily-js may
+    add its call bundle from c.daily.co); the conversation is a Daily room (frame-src); videos come from
+    this origin or Supabase Storage; the page talks to this origin, its WebSocket, Supabase and Daily.
+    Nobody may frame the page itself (it embeds a camera-enabled call), and no URL leaks as a Referer."""
+    supabase = (settings.supabase_url or "").rstrip("/")
+    supabase_ws = supabase.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+    connect = ["'self'", settings.websocket_base_url, "https://*.daily.co", "wss://*.daily.co"]
+    media = ["'self'", "blob:"]
+    if supabase:
+        connect += [supabase, supabase_ws]
+        media.append(supabase)
+    policy = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "https://c.daily.co"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": media,
+        "connect-src": connect,
+        "frame-src": ["https://*.daily.co"],
+        "frame-ancestors": ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    }
+    return {
+        "Content-Security-Policy": "; ".join(f"{k} {' '.join(v)}" for k, v in policy.items()),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+    }
+
+
+async def _spa_index(request: Request[Any, Any, Any], settings: Settings) -> Response[Any]:
     try:
         body = await anyio.Path(frontend_dist() / "index.html").read_bytes()
     except (FileNotFoundError, NotADirectoryError):
         return await _not_built(request)
-    return Response(body, media_type=MediaType.HTML, headers={"Cache-Control": INDEX_CACHE})
+    headers = {"Cache-Control": INDEX_CACHE, **security_headers(settings)}
+    if request.method == "HEAD":
+        return Response(b"", media_type=MediaType.HTML, headers={**headers, "Content-Length": str(len(body))})
+    return Response(body, media_type=MediaType.HTML, headers=headers)
 
 
 async def _not_built(request: Request[Any, Any, Any]) -> Response[Any]:
@@ -56,15 +96,17 @@ async def _not_built(request: Request[Any, Any, Any]) -> Response[Any]:
     )
 
 
-@get("/", include_in_schema=False)
-async def index_page(request: Request[Any, Any, Any]) -> Response[Any]:
-    return await _spa_index(request)
+@route("/", http_method=[HttpMethod.GET, HttpMethod.HEAD], include_in_schema=False)
+async def index_page(request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> Response[Any]:
+    return await _spa_index(request, settings)
 
 
-@get("/demos/{demo_id:str}", include_in_schema=False)
-async def demo_page(request: Request[Any, Any, Any], demo_id: FromPath[str]) -> Response[Any]:
+@route("/demos/{demo_id:str}", http_method=[HttpMethod.GET, HttpMethod.HEAD], include_in_schema=False)
+async def demo_page(
+    request: Request[Any, Any, Any], demo_id: FromPath[str], settings: NamedDependency[Settings]
+) -> Response[Any]:
     del demo_id  # routed on the client; an unknown demo is the page's to explain
-    return await _spa_index(request)
+    return await _spa_index(request, settings)
 
 
 @get("/assets/{asset_path:path}", include_in_schema=False)

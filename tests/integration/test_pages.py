@@ -1,0 +1,85 @@
+"""The page routes through the real app: the built page with its security headers (a CSP that frames only
+Daily rooms and lets nobody frame the page, nosniff, no Referer), HEAD answered like GET without a body,
+assets by their real type and never outside the build, and a clear 503 when the page is not built.
+The browser suite (frontend/e2e) runs the page under the same CSP over both transports."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+
+from demo_relay.entrypoints.http.pages import DEFAULT_DIST
+from tests.support.app import SeededApp, make_settings
+
+
+@pytest.fixture
+async def client(
+    tmp_path: Path, database_url: str, db_pool: asyncpg.Pool
+) -> AsyncIterator[AsyncTestClient[Any]]:
+    settings = replace(make_settings(tmp_path, database_url), supabase_url="https://proj.supabase.co")
+    async with AsyncTestClient(SeededApp(settings, database_url).app) as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize("path", ["/", "/demos/6f1c0d4e-0000-4000-8000-000000000000"])
+async def test_the_page_carries_its_security_headers(client: AsyncTestClient[Any], path: str) -> None:
+    page = await client.get(path)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    policy = dict(part.strip().split(" ", 1) for part in page.headers["content-security-policy"].split(";"))
+    assert policy["frame-ancestors"] == "'none'"
+    assert policy["frame-src"] == "https://*.daily.co"
+    assert policy["object-src"] == "'none'"
+    assert "'unsafe-eval'" not in policy["script-src"] and "'unsafe-inline'" not in policy["script-src"]
+    assert (
+        "https://proj.supabase.co" in policy["connect-src"]
+        and "wss://proj.supabase.co" in policy["connect-src"]
+    )
+    assert "https://proj.supabase.co" in policy["media-src"]
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["x-frame-options"] == "DENY"
+
+
+@pytest.mark.parametrize("path", ["/", "/demos/any"])
+async def test_head_answers_like_get_without_a_body(client: AsyncTestClient[Any], path: str) -> None:
+    got, headed = await client.get(path), await client.head(path)
+    assert headed.status_code == 200 and headed.content == b""
+    assert headed.headers["content-length"] == str(len(got.content))
+    assert headed.headers["content-security-policy"] == got.headers["content-security-policy"]
+
+
+async def test_assets_are_served_by_type_and_never_outside_the_build(client: AsyncTestClient[Any]) -> None:
+    script = next((DEFAULT_DIST / "assets").glob("*.js")).name
+    asset = await client.get(f"/assets/{script}")
+    assert asset.status_code == 200 and "javascript" in asset.headers["content-type"]
+    assert "immutable" in asset.headers["cache-control"]
+    for escape in ("/assets/../index.html", "/assets/%2e%2e/%2e%2e/pyproject.toml", "/assets/nope.js"):
+        assert (await client.get(escape)).status_code == 404
+
+
+async def test_an_unbuilt_page_says_how_to_build_it(
+    client: AsyncTestClient[Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FRONTEND_DIST", str(tmp_path / "no-build-here"))
+    api = await client.get("/")
+    assert api.status_code == 503 and api.json()["error"] == "frontend_not_built"
+    html = await client.get("/", headers={"accept": "text/html"})
+    assert html.status_code == 503 and "make run" in html.text
+    assert (await client.get("/api/demos")).status_code == 200  # the API keeps working
+
+
+async def test_a_path_cannot_forge_a_log_line(
+    client: AsyncTestClient[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="demo_relay.access")
+    await client.get('/x%0a127.0.0.1 "POST /api/tavus-webhook" 200%0d%1b[2J?token=secret')
+    [line] = [r.getMessage() for r in caplog.records if r.name == "demo_relay.access"]
+    assert "\n" not in line and "\r" not in line and "\x1b" not in line
+    assert '"GET /x\\x0a127.0.0.1 \\x22POST /api/tavus-webhook\\x22 200\\x0d\\x1b[2J" 404' in line
+    assert "secret" not in line  # the query string never reaches the log
