@@ -40,6 +40,7 @@ from demo_relay.domain.use_cases.forward_tool_call import ForwardToolCall
 from demo_relay.domain.use_cases.handle_webhook import HandleWebhook
 from demo_relay.domain.use_cases.lifecycle import RecordLifecycle
 from demo_relay.domain.use_cases.play_video import PlayVideo
+from demo_relay.domain.use_cases.purge import PurgeDeliveries
 from demo_relay.domain.use_cases.seed import SeedSampleDemo
 from demo_relay.domain.use_cases.sessions import StartSession
 
@@ -58,6 +59,10 @@ def _channel_notifiers(
         Transport.WEBSOCKET: hub,
         **({Transport.SUPABASE: realtime()} if settings.uses_supabase_realtime else {}),
     }
+
+
+def _retention_s(settings: Settings) -> float:
+    return settings.webhook_events_retention_days * 86400.0
 
 
 def _realtime_project(settings: Settings) -> RealtimeProject | None:
@@ -188,6 +193,9 @@ class Container(containers.DeclarativeContainer):
         websocket_base_url=settings.provided.websocket_base_url,
         realtime=providers.Callable(_realtime_project, settings),
         realtime_tokens=realtime_tokens,
+    )
+    purge_deliveries = providers.Singleton(
+        PurgeDeliveries, ledger=ledger, clock=clock, retention_s=providers.Callable(_retention_s, settings)
     )
     seed_sample_demo = providers.Singleton(
         SeedSampleDemo, catalog=catalog, editor=catalog_editor, store=video_store, samples=samples

@@ -53,6 +53,8 @@ class Settings:
     session_token_ttl_s: int = 12 * 3600
     hub_queue_size: int = 256
     ws_max_message_bytes: int = 4096
+    # How long webhook_events rows are kept (and so how long an unsigned-timestamp repeat is a duplicate).
+    webhook_events_retention_days: int = 30
     log_level: str = "INFO"
 
     @property
@@ -111,6 +113,7 @@ _KEYS = {
     "supabase_anon_key", "supabase_jwt_secret", "storage_bucket", "storage_url_mode", "signed_url_ttl_s",
     "notifier", "notifier_sessions", "realtime_private", "hub_backend", "allowed_origins",
     "max_webhook_bytes", "title_match_threshold", "app_secret", "session_token_ttl_s", "log_level",
+    "webhook_events_retention_days",
 }  # fmt: skip
 
 
@@ -161,6 +164,9 @@ def _build(values: Mapping[str, Any]) -> Settings:
         app_secret=str(get("app_secret", "")),
         session_token_ttl_s=_int(get("session_token_ttl_s", 12 * 3600), "SESSION_TOKEN_TTL_S"),
         log_level=str(get("log_level", "INFO")).upper(),
+        webhook_events_retention_days=_int(
+            get("webhook_events_retention_days", 30), "WEBHOOK_EVENTS_RETENTION_DAYS"
+        ),
     )
 
 
@@ -210,6 +216,10 @@ def _check_safe(settings: Settings) -> None:
         raise ConfigurationError(f"APP_SECRET needs at least {MIN_APP_SECRET_CHARS} characters")
     if not 1 <= settings.webhook_tolerance_s <= MAX_TOLERANCE_S:
         raise ConfigurationError(f"WEBHOOK_TOLERANCE_S must be between 1 and {MAX_TOLERANCE_S} seconds")
+    if settings.webhook_events_retention_days < 1:
+        raise ConfigurationError(
+            "WEBHOOK_EVENTS_RETENTION_DAYS must be at least 1 (it bounds how long a repeat is recognised)"
+        )
     lifetimes = {
         "SIGNED_URL_TTL_S": settings.signed_url_ttl_s,
         "SESSION_TOKEN_TTL_S": settings.session_token_ttl_s,

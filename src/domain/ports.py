@@ -116,6 +116,10 @@ class DeliveryLedger(Protocol):
         """Records the failure and releases the claim, so a retry is evaluated afresh."""
         ...
 
+    async def purge(self, before: datetime) -> int:
+        """Forgets deliveries whose last activity (claim or outcome) is older than `before`; their count."""
+        ...
+
 
 class VideoUrls(Protocol):
     """A URL the browser can play. Raises VideoMissing / StorageUnavailable."""

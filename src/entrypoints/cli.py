@@ -159,6 +159,40 @@ def add_video(settings: Settings, demo_id: str, title: str, duration: float | No
     click.echo(f"added video {video_id}")
 
 
+@main.command()
+@click.option(
+    "--older-than",
+    "older_than",
+    default=None,
+    metavar="AGE",
+    help="e.g. 7d, 12h, 90m (default: WEBHOOK_EVENTS_RETENTION_DAYS).",
+)
+@click.pass_obj
+def purge(settings: Settings, older_than: str | None) -> None:
+    """Forget webhook deliveries older than AGE (serve also does this hourly, at the retention)."""
+    age_s = _age_s(older_than) if older_than else None
+
+    async def run(dsn: str) -> int:
+        async with opened(settings, dsn) as container:
+            return await container.purge_deliveries().execute(age_s)
+
+    with database_url(settings) as dsn:
+        removed = asyncio.run(run(dsn))
+    click.echo(f"forgot {removed} deliveries")
+
+
+_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _age_s(text: str) -> float:
+    value, unit = text.strip()[:-1], text.strip()[-1:].lower()
+    if unit not in _AGE_UNITS or not value.isdigit() or int(value) <= 0:
+        raise click.BadParameter(
+            f"{text!r}: a positive whole number and s, m, h or d (e.g. 7d)", param_hint="--older-than"
+        )
+    return int(value) * _AGE_UNITS[unit]
+
+
 @main.command("send-tool-call")
 @click.option("--demo", "demo_id", required=True, help="Demo id (used as ?demo_id= unless --conversation).")
 @click.option("--title", required=True, help="video_title argument.")

@@ -72,8 +72,10 @@ def test_migrate_seed_and_add_video(
     assert row["duration_s"] == pytest.approx(9.0, abs=0.05)  # read from the MP4's mvhd box
     assert (tmp_path / "media" / row["storage_path"]).read_bytes() == clip.read_bytes()
 
+    stored = sorted((tmp_path / "media" / demo_id).iterdir())
     code, out = invoke("add-video", "--demo", demo_id, "--title", "security DEEP dive", str(clip))
     assert code == 1 and "Error:" in out and "Traceback" not in out
+    assert sorted((tmp_path / "media" / demo_id).iterdir()) == stored  # the refused video left no file
     code, out = invoke(
         "add-video", "--demo", "00000000-0000-0000-0000-000000000000", "--title", "x", str(clip)
     )
@@ -94,3 +96,21 @@ def test_fake_supabase_without_devtools_says_how_to_install_them(monkeypatch: py
     result = CliRunner().invoke(main, ["fake-supabase", "--port", "1"])
     assert result.exit_code == 1
     assert "pip install -e devtools" in result.output
+
+
+def test_purge_forgets_old_deliveries(run: object, database_url: str, db_pool: asyncpg.Pool) -> None:
+    invoke = run  # type: ignore[assignment]
+    for key, hours in (("old", 9 * 24), ("new", 1)):
+        fetch(
+            database_url,
+            "insert into webhook_events (dedupe_key, event_type, status, claimed_at, completed_at)"
+            " values ($1, 'tool_call.play_video', 'played', now() - make_interval(hours => $2),"
+            " now() - make_interval(hours => $2))",
+            key,
+            hours,
+        )
+    assert invoke("purge", "--older-than", "7d") == (0, "forgot 1 deliveries\n")
+    assert [r["dedupe_key"] for r in fetch(database_url, "select dedupe_key from webhook_events")] == ["new"]
+    assert invoke("purge") == (0, "forgot 0 deliveries\n")  # the 30-day default keeps the new one
+    code, out = invoke("purge", "--older-than", "soon")
+    assert code == 2 and "7d" in out

@@ -4,6 +4,7 @@ documented order of checks, dedupe, sessions, demos, the tool definition, health
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -398,3 +399,22 @@ async def test_health_ready_metrics_and_openapi(
         "/api/demos/{demo_id}/tool",
     ):
         assert path in paths
+
+
+async def test_serving_applies_the_retention_at_start(
+    tmp_path: Path, database_url: str, db_pool: asyncpg.Pool
+) -> None:
+    await db_pool.execute(
+        "insert into webhook_events (dedupe_key, event_type, status, claimed_at, completed_at) values"
+        " ('ancient', 'tool_call.play_video', 'played', now() - interval '40 days',"
+        "  now() - interval '40 days'),"
+        " ('fresh', 'tool_call.play_video', 'played', now(), now())"
+    )
+    app = SeededApp(make_settings(tmp_path, database_url, webhook_events_retention_days=30), database_url)
+    async with AsyncTestClient(app.app):
+        for _ in range(50):  # the retention task runs right after start-up
+            keys = {r["dedupe_key"] for r in await db_pool.fetch("select dedupe_key from webhook_events")}
+            if keys == {"fresh"}:
+                break
+            await asyncio.sleep(0.02)
+    assert keys == {"fresh"}

@@ -155,3 +155,30 @@ async def test_lease_is_configurable(db_pool: asyncpg.Pool):
     assert await ledger.claim(record()) is DUPLICATE
     await asyncio.sleep(0.3)
     assert await ledger.claim(record()) is CLAIMED
+
+
+async def test_purge_forgets_by_last_activity_in_batches(
+    ledger: AsyncpgDeliveryLedger, db_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in ("old-done", "old-failed", "old-stuck", "recent", "old-but-retried"):
+        await ledger.claim(record(key))
+    await ledger.complete("old-done", "played")
+    await ledger.fail("old-failed", "video_not_found", "no such title")
+    await ledger.complete("recent", "played")
+    await ledger.complete("old-but-retried", "played")
+    ages = {"old-done": 40, "old-failed": 40, "old-stuck": 40, "recent": 1, "old-but-retried": 2}
+    for key, days in ages.items():
+        await db_pool.execute(
+            "update webhook_events set claimed_at = now() - make_interval(days => $2),"
+            " completed_at = case when completed_at is null then null"
+            " else now() - make_interval(days => $2) end,"
+            " received_at = now() - interval '40 days' where dedupe_key = $1",
+            key,
+            days,
+        )
+    monkeypatch.setattr("demo_relay.adapters.postgres.ledger.PURGE_BATCH", 2)  # several batches
+    cutoff = await db_pool.fetchval("select now() - interval '30 days'")
+    assert await ledger.purge(cutoff) == 3
+    left = {r["dedupe_key"] for r in await db_pool.fetch("select dedupe_key from webhook_events")}
+    assert left == {"recent", "old-but-retried"}  # received long ago, but active within the retention
+    assert await ledger.purge(cutoff) == 0

@@ -194,6 +194,7 @@ class LedgerEntry:
     status: str = "processing"
     attempts: int = 1
     error: str | None = None
+    completed_at: datetime | None = None
 
 
 class FakeLedger:
@@ -216,17 +217,23 @@ class FakeLedger:
         abandoned = entry.status == "processing" and entry.claimed_at < now - timedelta(seconds=self.lease_s)
         if not (failed or abandoned):
             return ClaimResult.DUPLICATE
-        entry.record, entry.claimed_at = record, now
+        entry.record, entry.claimed_at, entry.completed_at = record, now, None
         entry.status, entry.attempts, entry.error = "processing", entry.attempts + 1, None
         return ClaimResult.CLAIMED
 
     async def complete(self, dedupe_key: str, status: str) -> None:
         entry = self.entries[dedupe_key]
-        entry.status, entry.error = status, None
+        entry.status, entry.error, entry.completed_at = status, None, self.clock.now()
 
     async def fail(self, dedupe_key: str, status: str, error: str) -> None:
         entry = self.entries[dedupe_key]
-        entry.status, entry.error = status, error or status
+        entry.status, entry.error, entry.completed_at = status, error or status, self.clock.now()
+
+    async def purge(self, before: datetime) -> int:
+        old = [k for k, e in self.entries.items() if (e.completed_at or e.claimed_at) < before]
+        for key in old:
+            del self.entries[key]
+        return len(old)
 
 
 class FakeVideoUrls:

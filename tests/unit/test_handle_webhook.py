@@ -25,6 +25,7 @@ from demo_relay.domain.use_cases.forward_tool_call import ForwardToolCall
 from demo_relay.domain.use_cases.handle_webhook import HandleWebhook
 from demo_relay.domain.use_cases.lifecycle import RecordLifecycle
 from demo_relay.domain.use_cases.play_video import PlayVideo
+from demo_relay.domain.use_cases.purge import PurgeDeliveries
 from tests.support.fakes import (
     FakeCatalog,
     FakeClock,
@@ -385,3 +386,14 @@ async def test_a_bridged_call_cannot_pre_claim_a_signed_delivery(world: World) -
     assert isinstance(bridged, Played) and isinstance(signed, Played)
     assert sorted(world.ledger.entries) == [f"bridge:{world.demo.id}:call_8e2f4c1a", "call_8e2f4c1a"]
     assert isinstance(await world.bridge.execute(body, world.demo.id), Duplicate)  # its own repeats still are
+
+
+async def test_retention_forgets_old_deliveries_so_an_old_repeat_is_evaluated_again(world: World) -> None:
+    purge = PurgeDeliveries(world.ledger, world.clock, retention_s=30 * 86400)
+    body = fixture_bytes("tool_call.play_video.json")
+    assert isinstance(await world.send(body), Played)
+    world.clock.advance(29 * 86400)
+    assert await purge.execute() == 0 and isinstance(await world.send(body), Duplicate)
+    world.clock.advance(2 * 86400)
+    assert await purge.execute() == 1 and world.ledger.entries == {}
+    assert await purge.execute(older_than_s=1) == 0

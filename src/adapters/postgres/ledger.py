@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from demo_relay.adapters.postgres.pool import translate_errors
@@ -51,6 +52,17 @@ update webhook_events set status = $2, completed_at = now(), error = $3
 where dedupe_key = $1"""
 
 
+# In batches, so a large purge never holds a long lock or a long transaction against live deliveries.
+PURGE_BATCH = 5000
+_PURGE = """
+delete from webhook_events
+where dedupe_key in (
+    select dedupe_key from webhook_events
+    where coalesce(completed_at, claimed_at) < $1
+    limit $2
+)"""
+
+
 class AsyncpgDeliveryLedger:
     """Implements the DeliveryLedger port.
 
@@ -77,6 +89,16 @@ class AsyncpgDeliveryLedger:
     async def complete(self, dedupe_key: str, status: str) -> None:
         async with translate_errors():
             await self._pool.execute(_COMPLETE, _text(dedupe_key), _text(status))
+
+    async def purge(self, before: datetime) -> int:
+        removed = 0
+        while True:
+            async with translate_errors():
+                status = await self._pool.execute(_PURGE, before, PURGE_BATCH)
+            batch = int(status.split()[-1])  # "DELETE <n>"
+            removed += batch
+            if batch < PURGE_BATCH:
+                return removed
 
     async def fail(self, dedupe_key: str, status: str, error: str) -> None:
         # Never store NULL: a NULL error would make the failure look like a success (see _CLAIM).

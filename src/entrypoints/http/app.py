@@ -3,6 +3,7 @@ the container (src/bootstrap.py), resources open and close in the lifespan."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -27,6 +28,7 @@ from demo_relay.entrypoints.http.ws import ws_handler
 log = logging.getLogger("demo_relay")
 
 StartupHook = Callable[[Container], Awaitable[None]]
+RETENTION_INTERVAL_S = 3600.0
 
 
 def create_app(
@@ -42,7 +44,12 @@ def create_app(
                 log.info("applied migrations: %s", ", ".join(applied))
             if on_ready is not None:
                 await on_ready(container)
-            yield
+            retention = asyncio.create_task(container.purge_deliveries().run_every(RETENTION_INTERVAL_S))
+            try:
+                yield
+            finally:
+                retention.cancel()
+                await asyncio.gather(retention, return_exceptions=True)
 
     def provide(factory: Callable[[], Any]) -> Provide:
         # Litestar inspects the callable's signature, which a dependency-injector provider doesn't have.
