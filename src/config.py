@@ -55,6 +55,13 @@ class Settings:
     ws_max_message_bytes: int = 4096
     # How long webhook_events rows are kept (and so how long an unsigned-timestamp repeat is a duplicate).
     webhook_events_retention_days: int = 30
+    # Requests per minute and client address on the endpoints a page calls (sessions, the bridge); the
+    # signed webhook is Tavus's and is not limited.
+    rate_limit_sessions_per_min: int = 30
+    rate_limit_bridge_per_min: int = 120
+    # WebSocket connections at once: per session token (tabs, reloads) and per client address.
+    ws_max_per_token: int = 8
+    ws_max_per_client: int = 200
     log_level: str = "INFO"
 
     @property
@@ -113,7 +120,8 @@ _KEYS = {
     "supabase_anon_key", "supabase_jwt_secret", "storage_bucket", "storage_url_mode", "signed_url_ttl_s",
     "notifier", "notifier_sessions", "realtime_private", "hub_backend", "allowed_origins",
     "max_webhook_bytes", "title_match_threshold", "app_secret", "session_token_ttl_s", "log_level",
-    "webhook_events_retention_days",
+    "webhook_events_retention_days", "rate_limit_sessions_per_min", "rate_limit_bridge_per_min",
+    "ws_max_per_token", "ws_max_per_client",
 }  # fmt: skip
 
 
@@ -167,6 +175,12 @@ def _build(values: Mapping[str, Any]) -> Settings:
         webhook_events_retention_days=_int(
             get("webhook_events_retention_days", 30), "WEBHOOK_EVENTS_RETENTION_DAYS"
         ),
+        rate_limit_sessions_per_min=_int(
+            get("rate_limit_sessions_per_min", 30), "RATE_LIMIT_SESSIONS_PER_MIN"
+        ),
+        rate_limit_bridge_per_min=_int(get("rate_limit_bridge_per_min", 120), "RATE_LIMIT_BRIDGE_PER_MIN"),
+        ws_max_per_token=_int(get("ws_max_per_token", 8), "WS_MAX_PER_TOKEN"),
+        ws_max_per_client=_int(get("ws_max_per_client", 200), "WS_MAX_PER_CLIENT"),
     )
 
 
@@ -220,6 +234,15 @@ def _check_safe(settings: Settings) -> None:
         raise ConfigurationError(
             "WEBHOOK_EVENTS_RETENTION_DAYS must be at least 1 (it bounds how long a repeat is recognised)"
         )
+    limits = {
+        "RATE_LIMIT_SESSIONS_PER_MIN": settings.rate_limit_sessions_per_min,
+        "RATE_LIMIT_BRIDGE_PER_MIN": settings.rate_limit_bridge_per_min,
+        "WS_MAX_PER_TOKEN": settings.ws_max_per_token,
+        "WS_MAX_PER_CLIENT": settings.ws_max_per_client,
+    }
+    for name, limit in limits.items():
+        if limit < 1:
+            raise ConfigurationError(f"{name} must be at least 1")
     lifetimes = {
         "SIGNED_URL_TTL_S": settings.signed_url_ttl_s,
         "SESSION_TOKEN_TTL_S": settings.session_token_ttl_s,

@@ -418,3 +418,27 @@ async def test_serving_applies_the_retention_at_start(
                 break
             await asyncio.sleep(0.02)
     assert keys == {"fresh"}
+
+
+async def test_sessions_and_the_bridge_are_rate_limited_per_client(
+    tmp_path: Path, database_url: str, db_pool: asyncpg.Pool
+) -> None:
+    settings = make_settings(
+        tmp_path, database_url, rate_limit_sessions_per_min=3, rate_limit_bridge_per_min=2
+    )
+    seeded = SeededApp(settings, database_url)
+    async with AsyncTestClient(seeded.app) as client:
+        url = f"/api/demos/{seeded.demo_id}/sessions"
+        answers = [await client.post(url, json={"conversation_id": f"c-{i}"}) for i in range(4)]
+        assert [a.status_code for a in answers] == [201, 201, 201, 429]
+        limited = answers[-1]
+        assert limited.json()["error"] == "too_many_requests"
+        assert 1 <= int(limited.headers["retry-after"]) <= 60
+        assert limited.headers["ratelimit-limit"] == "3"
+        assert await db_pool.fetchval("select count(*) from conversations") == 3  # the 4th registered nothing
+        token = answers[0].json()["websocket"]["token"]
+        bridge = f"/api/sessions/demo-{seeded.demo_id}/tool-calls"
+        headers = {"authorization": f"Bearer {token}"}
+        calls = [await client.post(bridge, content=b"{}", headers=headers) for _ in range(3)]
+        assert [c.status_code for c in calls] == [202, 202, 429]  # its own budget, not the sessions'
+        assert (await client.get("/api/demos")).status_code == 200  # other routes are not limited

@@ -30,6 +30,7 @@ from demo_relay.adapters.notifiers.websocket_hub import WebSocketHub
 from demo_relay.adapters.tokens.jwt_tokens import JwtChannelTokens
 from demo_relay.config import Settings
 from demo_relay.domain.models import ChannelEvent, EventName
+from demo_relay.entrypoints.http.limits import ConnectionLimits
 from demo_relay.entrypoints.http.ws import ws_handler
 from tests.support.fakes import FakeClock
 
@@ -55,11 +56,14 @@ class Server:
 
 
 @contextlib.asynccontextmanager
-async def running_server(ws_max_size: int = 4096, queue_size: int = 256) -> AsyncIterator[Server]:
+async def running_server(
+    ws_max_size: int = 4096, queue_size: int = 256, limits: ConnectionLimits | None = None
+) -> AsyncIterator[Server]:
     clock = FakeClock(T0)
     hub = WebSocketHub(clock, queue_size=queue_size)
     tokens = JwtChannelTokens(SECRET, ttl_s=600, clock=clock)
     settings = Settings(allowed_origins=(ALLOWED_ORIGIN,), ws_max_message_bytes=4096)
+    connection_limits = limits or ConnectionLimits(per_token=1000, per_client=1000)
     app = Litestar(
         route_handlers=[ws_handler],
         logging_config=None,  # Litestar's default replaces the root handlers, hiding records from caplog
@@ -67,6 +71,7 @@ async def running_server(ws_max_size: int = 4096, queue_size: int = 256) -> Asyn
             "hub": Provide(lambda: hub, sync_to_thread=False),
             "tokens": Provide(lambda: tokens, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False),
+            "connection_limits": Provide(lambda: connection_limits, sync_to_thread=False),
         },
     )
     config = uvicorn.Config(
@@ -334,3 +339,23 @@ async def test_hub_shutdown_closes_clients_with_1001(server: Server) -> None:
     server.hub.close()
 
     assert await close_code(ws) == 1001
+
+
+async def test_connections_are_capped_per_token_and_per_client_address() -> None:
+    async with running_server(limits=ConnectionLimits(per_token=2, per_client=3)) as server:
+        token, _ = server.tokens.issue(CHANNEL)
+        first = await connect(server.url(token=token), open_timeout=TIMEOUT)
+        second = await connect(server.url(token=token), open_timeout=TIMEOUT)
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(server.url(token=token), open_timeout=TIMEOUT)
+        assert refused.value.response.status_code == 403
+        server.clock.advance(1)  # tokens issued in the same second for one channel are the same token
+        other = await connect(server.url(), open_timeout=TIMEOUT)  # another token, same address: the 3rd
+        server.clock.advance(1)
+        with pytest.raises(InvalidStatus):
+            await connect(server.url(), open_timeout=TIMEOUT)  # the address is full
+        await first.close()
+        await eventually(lambda: server.hub.subscriber_count(CHANNEL) == 2)
+        again = await connect(server.url(token=token), open_timeout=TIMEOUT)  # a slot was released
+        for ws in (second, other, again):
+            await ws.close()

@@ -27,6 +27,9 @@ def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settin
         data_dir=data_dir,
         webhook_secrets=(SECRET,),
         app_secret=APP_SECRET,
+        # Tests open many sessions from one address; the limits themselves are tested with small ones.
+        rate_limit_sessions_per_min=100_000,
+        rate_limit_bridge_per_min=100_000,
     )
     return replace(settings, **overrides)
 

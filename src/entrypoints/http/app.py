@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -19,6 +19,7 @@ from demo_relay.entrypoints.http.access_log import access_log_middleware
 from demo_relay.entrypoints.http.demos import create_session, get_demo, get_tool, list_demos
 from demo_relay.entrypoints.http.errors import EXCEPTION_HANDLERS
 from demo_relay.entrypoints.http.health import healthz, readyz
+from demo_relay.entrypoints.http.limits import ConnectionLimits, per_minute
 from demo_relay.entrypoints.http.media import media_router
 from demo_relay.entrypoints.http.metrics import Metrics, metrics_endpoint
 from demo_relay.entrypoints.http.pages import page_handlers
@@ -36,6 +37,7 @@ def create_app(
 ) -> Litestar:
     settings = container.settings()
     metrics = Metrics(container.hub())
+    connection_limits = ConnectionLimits(settings.ws_max_per_token, settings.ws_max_per_client)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -58,11 +60,19 @@ def create_app(
     app = Litestar(
         route_handlers=[
             tavus_webhook,
-            session_tool_call,
+            Router(
+                "/",
+                route_handlers=[session_tool_call],
+                middleware=[per_minute("bridge", settings.rate_limit_bridge_per_min).middleware],
+            ),
             list_demos,
             get_demo,
             get_tool,
-            create_session,
+            Router(
+                "/",
+                route_handlers=[create_session],
+                middleware=[per_minute("sessions", settings.rate_limit_sessions_per_min).middleware],
+            ),
             healthz,
             readyz,
             metrics_endpoint,
@@ -81,6 +91,7 @@ def create_app(
             "media_storage": provide(container.media_storage),
             "database": provide(container.database),
             "metrics": provide(lambda: metrics),
+            "connection_limits": provide(lambda: connection_limits),
         },
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

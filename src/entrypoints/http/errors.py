@@ -92,7 +92,11 @@ def http_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[An
     if status >= 500:
         log.error("internal error: %s", exc.detail)
         return error_response(500, "internal_error", "internal error")
-    return error_response(status, _HTTP_CODES.get(status, "error"), str(exc.detail))
+    response = error_response(status, _HTTP_CODES.get(status, "error"), str(exc.detail))
+    if status == 429:  # a rate limit: its RateLimit-* headers, and when to come back
+        response.headers.update(exc.headers or {})
+        response.headers["Retry-After"] = str(max(1, int((exc.headers or {}).get("RateLimit-Reset", "1"))))
+    return response
 
 
 def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

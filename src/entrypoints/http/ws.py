@@ -24,11 +24,13 @@ from demo_relay.config import Settings
 from demo_relay.domain.errors import InvalidToken
 from demo_relay.domain.ports import ChannelTokens
 from demo_relay.domain.use_cases.sessions import authorize_channel
+from demo_relay.entrypoints.http.limits import ConnectionLimits
 
 log = logging.getLogger(__name__)
 
 CLOSE_MESSAGE_TOO_BIG = 1009
 CLOSE_INTERNAL_ERROR = 1011
+CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_INVALID_TOKEN = 4401  # a bad token after accepting; the page then asks for a new session
 CLOSE_ORIGIN_NOT_ALLOWED = 4403
 # Closing sends a frame too; a client that stopped reading (the overflow case) could block it forever.
@@ -62,6 +64,7 @@ async def ws_handler(
     # Litestar validates dependencies with isinstance, which a (non-runtime-checkable) Protocol refuses.
     tokens: NamedDependency[SkipValidation[ChannelTokens]],
     settings: NamedDependency[Settings],
+    connection_limits: NamedDependency[ConnectionLimits],
     token: FromQuery[str | None] = None,
 ) -> None:
     if not origin_allowed(socket.headers.get("origin"), settings.origins):
@@ -74,7 +77,16 @@ async def ws_handler(
         log.info("websocket refused: invalid token for %s", channel)
         await _refuse(socket, CLOSE_INVALID_TOKEN, "invalid token")
         return
-    await _serve(socket, hub, channel, settings.ws_max_message_bytes)
+    client = socket.client.host if socket.client else "-"
+    admitted = connection_limits.admit(token or "", client)
+    if admitted is None:
+        log.info("websocket refused: too many connections for this token or address on %s", channel)
+        await _refuse(socket, CLOSE_TRY_AGAIN_LATER, "too many connections")
+        return
+    try:
+        await _serve(socket, hub, channel, settings.ws_max_message_bytes)
+    finally:
+        connection_limits.release(admitted)
 
 
 def origin_allowed(origin: str | None, allowed: Iterable[str]) -> bool:
