@@ -62,6 +62,8 @@ class Settings:
     # WebSocket connections at once: per session token (tabs, reloads) and per client address.
     ws_max_per_token: int = 8
     ws_max_per_client: int = 200
+    # A request head (and the first bytes of a new connection) must arrive within this many seconds.
+    http_header_timeout_s: float = 10.0
     log_level: str = "INFO"
 
     @property
@@ -121,7 +123,7 @@ _KEYS = {
     "notifier", "notifier_sessions", "realtime_private", "hub_backend", "allowed_origins",
     "max_webhook_bytes", "title_match_threshold", "app_secret", "session_token_ttl_s", "log_level",
     "webhook_events_retention_days", "rate_limit_sessions_per_min", "rate_limit_bridge_per_min",
-    "ws_max_per_token", "ws_max_per_client",
+    "ws_max_per_token", "ws_max_per_client", "http_header_timeout_s",
 }  # fmt: skip
 
 
@@ -181,6 +183,7 @@ def _build(values: Mapping[str, Any]) -> Settings:
         rate_limit_bridge_per_min=_int(get("rate_limit_bridge_per_min", 120), "RATE_LIMIT_BRIDGE_PER_MIN"),
         ws_max_per_token=_int(get("ws_max_per_token", 8), "WS_MAX_PER_TOKEN"),
         ws_max_per_client=_int(get("ws_max_per_client", 200), "WS_MAX_PER_CLIENT"),
+        http_header_timeout_s=_float(get("http_header_timeout_s", 10.0), "HTTP_HEADER_TIMEOUT_S"),
     )
 
 
@@ -243,6 +246,8 @@ def _check_safe(settings: Settings) -> None:
     for name, limit in limits.items():
         if limit < 1:
             raise ConfigurationError(f"{name} must be at least 1")
+    if not 0.1 <= settings.http_header_timeout_s <= 300:
+        raise ConfigurationError("HTTP_HEADER_TIMEOUT_S must be between 0.1 and 300 seconds")
     lifetimes = {
         "SIGNED_URL_TTL_S": settings.signed_url_ttl_s,
         "SESSION_TOKEN_TTL_S": settings.session_token_ttl_s,

@@ -73,6 +73,7 @@ def serve(settings: Settings, seed: bool) -> None:
 
     from demo_relay.entrypoints.http.access_log import redact_server_logs
     from demo_relay.entrypoints.http.app import create_app
+    from demo_relay.entrypoints.http.server import protocol_with_header_timeout
 
     async def on_ready(container: Container) -> None:
         if seed:
@@ -96,6 +97,8 @@ def serve(settings: Settings, seed: bool) -> None:
             host=settings.host,
             port=settings.port,
             ws_max_size=settings.ws_max_message_bytes,
+            http=protocol_with_header_timeout(settings.http_header_timeout_s),
+            timeout_keep_alive=5,  # an idle keep-alive connection is closed after this
             ws_ping_interval=20,
             ws_ping_timeout=20,
             log_level=settings.log_level.lower(),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ from tests.support.server import free_port, stop, wait_ready
 BIN = Path(sys.executable).parent
 SECRET = "serve-test-secret"
 WRONG_SECRET = "wrong-secret-0123456789"
+HEADER_TIMEOUT_S = 1.0
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +40,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         "DATA_DIR": str(data_dir),
         "TAVUS_WEBHOOK_SECRET": SECRET,
         "DEMO_RELAY_CONFIG": str(data_dir / "absent.toml"),
+        "HTTP_HEADER_TIMEOUT_S": str(HEADER_TIMEOUT_S),
     }
     started = time.monotonic()
     # A file, not a pipe: nobody drains a pipe while the tests run, and the secrets test reads the log.
@@ -154,3 +157,39 @@ def test_sigterm_stops_the_embedded_postgres_too(tmp_path: Path) -> None:
     while postmaster.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not postmaster.exists(), "the embedded Postgres is still running"
+
+
+@pytest.mark.parametrize(
+    "sent", [b"", b"GET /healthz HTTP/1.1\r\nHost: x\r\n", b"POST /api/tavus-webhook HTTP/1.1\r\nHo"]
+)
+def test_silent_and_half_sent_connections_are_closed(
+    served: tuple[str, dict[str, str], float], sent: bytes
+) -> None:
+    base, _, _ = served
+    port = int(base.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.sendall(sent)
+        conn.settimeout(HEADER_TIMEOUT_S + 5)
+        started = time.monotonic()
+        assert conn.recv(100) == b""  # closed by the server, nothing answered
+        assert time.monotonic() - started < HEADER_TIMEOUT_S + 3
+
+
+def test_a_websocket_outlives_the_header_deadline(served: tuple[str, dict[str, str], float]) -> None:
+    base, _, _ = served
+    demo = httpx.get(f"{base}/api/demos").json()[0]
+    session = httpx.post(
+        f"{base}/api/demos/{demo['id']}/sessions", json={"conversation_id": "ws-long"}
+    ).json()
+
+    async def scenario() -> None:
+        async with connect(f"{session['websocket']['url']}?token={session['websocket']['token']}") as ws:
+            assert json.loads(await asyncio.wait_for(ws.recv(), 5))["event"] == "subscribed"
+            await asyncio.sleep(HEADER_TIMEOUT_S * 2)
+            await ws.send('{"type":"ping"}')
+            # The demo's current video (an earlier test played one) may come first; the pong must come.
+            async with asyncio.timeout(5):
+                while json.loads(await ws.recv()) != {"event": "pong"}:
+                    pass
+
+    asyncio.run(scenario())
