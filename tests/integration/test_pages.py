@@ -83,3 +83,15 @@ async def test_a_path_cannot_forge_a_log_line(
     assert "\n" not in line and "\r" not in line and "\x1b" not in line
     assert '"GET /x\\x0a127.0.0.1 \\x22POST /api/tavus-webhook\\x22 200\\x0d\\x1b[2J" 404' in line
     assert "secret" not in line  # the query string never reaches the log
+
+
+async def test_the_openapi_viewer_comes_from_our_own_origin(client: AsyncTestClient[Any]) -> None:
+    viewer = await client.get("/schema")
+    assert viewer.status_code == 200 and "SwaggerUIBundle" in viewer.text
+    scripts = [part.split('"')[0] for part in viewer.text.split('src="')[1:]]
+    styles = [part.split('"')[0] for part in viewer.text.split('href="')[1:] if ".css" in part.split('"')[0]]
+    assert scripts and styles
+    for url in scripts + styles:
+        assert url.startswith("/assets/openapi-"), url  # nothing from a CDN
+        assert (await client.get(url)).status_code == 200
+    assert (await client.get("/schema/openapi.json")).json()["info"]["title"] == "demo-relay"

@@ -22,7 +22,7 @@ from demo_relay.entrypoints.http.health import healthz, readyz
 from demo_relay.entrypoints.http.limits import ConnectionLimits, per_minute
 from demo_relay.entrypoints.http.media import media_router
 from demo_relay.entrypoints.http.metrics import Metrics, metrics_endpoint
-from demo_relay.entrypoints.http.pages import page_handlers
+from demo_relay.entrypoints.http.pages import openapi_viewer, page_handlers
 from demo_relay.entrypoints.http.webhook import session_tool_call, tavus_webhook
 from demo_relay.entrypoints.http.ws import ws_handler
 
@@ -97,7 +97,12 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.max_webhook_bytes,
         cors_config=CORSConfig(allow_origins=list(settings.origins), allow_methods=["GET", "POST"]),
-        openapi_config=OpenAPIConfig(title="demo-relay", version="0.1.0", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="demo-relay",
+            version="0.1.0",
+            path="/schema",
+            render_plugins=[plugin for plugin in [openapi_viewer()] if plugin is not None],
+        ),
         debug=False,
         # Our own logging setup (CLI) stays in charge; Litestar's would replace the root handlers.
         logging_config=None,

@@ -21,6 +21,7 @@ from litestar import MediaType, Request, Response, get, route
 from litestar.di import NamedDependency
 from litestar.enums import HttpMethod
 from litestar.exceptions import NotFoundException
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.params import FromPath
 from litestar.response import File
 
@@ -37,6 +38,21 @@ NOT_BUILT_MESSAGE = "the page is not built: run `make run`, which builds it (npm
 def frontend_dist() -> Path:
     configured = os.environ.get(DIST_ENV, "").strip()
     return Path(configured) if configured else DEFAULT_DIST
+
+
+def openapi_viewer() -> SwaggerRenderPlugin | None:
+    """Swagger UI for /schema from the page's own build (assets/openapi-<version>/), never from a CDN; None
+    when the page is not built (the JSON document at /schema/openapi.json is served regardless)."""
+    found = sorted((frontend_dist() / "assets").glob("openapi-*/swagger-ui-bundle.js"))
+    if not found:
+        return None
+    folder = f"/assets/{found[-1].parent.name}"
+    return SwaggerRenderPlugin(
+        js_url=f"{folder}/swagger-ui-bundle.js",
+        css_url=f"{folder}/swagger-ui.css",
+        standalone_preset_js_url=f"{folder}/swagger-ui-standalone-preset.js",
+        path="/",
+    )
 
 
 def security_headers(settings: Settings) -> dict[str, str]:
