@@ -193,6 +193,7 @@ class Container(containers.DeclarativeContainer):
         websocket_base_url=settings.provided.websocket_base_url,
         realtime=providers.Callable(_realtime_project, settings),
         realtime_tokens=realtime_tokens,
+        conversation_url_hosts=settings.provided.conversation_url_hosts,
     )
     purge_deliveries = providers.Singleton(
         PurgeDeliveries, ledger=ledger, clock=clock, retention_s=providers.Callable(_retention_s, settings)

@@ -64,6 +64,8 @@ class Settings:
     ws_max_per_client: int = 200
     # A request head (and the first bytes of a new connection) must arrive within this many seconds.
     http_header_timeout_s: float = 10.0
+    # Hosts the page may frame as the conversation (Tavus rooms are Daily rooms): `*.x` = any subdomain.
+    conversation_url_hosts: tuple[str, ...] = ("*.daily.co",)
     log_level: str = "INFO"
 
     @property
@@ -123,7 +125,7 @@ _KEYS = {
     "notifier", "notifier_sessions", "realtime_private", "hub_backend", "allowed_origins",
     "max_webhook_bytes", "title_match_threshold", "app_secret", "session_token_ttl_s", "log_level",
     "webhook_events_retention_days", "rate_limit_sessions_per_min", "rate_limit_bridge_per_min",
-    "ws_max_per_token", "ws_max_per_client", "http_header_timeout_s",
+    "ws_max_per_token", "ws_max_per_client", "http_header_timeout_s", "conversation_url_hosts",
 }  # fmt: skip
 
 
@@ -184,6 +186,9 @@ def _build(values: Mapping[str, Any]) -> Settings:
         ws_max_per_token=_int(get("ws_max_per_token", 8), "WS_MAX_PER_TOKEN"),
         ws_max_per_client=_int(get("ws_max_per_client", 200), "WS_MAX_PER_CLIENT"),
         http_header_timeout_s=_float(get("http_header_timeout_s", 10.0), "HTTP_HEADER_TIMEOUT_S"),
+        conversation_url_hosts=tuple(
+            host.lower() for host in _list(get("conversation_url_hosts", ("*.daily.co",)))
+        ),
     )
 
 

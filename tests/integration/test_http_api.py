@@ -130,6 +130,9 @@ async def test_a_conversation_cannot_be_diverted_to_another_demo(
         {"conversation_id": 7},
         [1],
         {"conversation_id": "c", "conversation_url": "javascript:x"},
+        # Framed with camera and microphone allowed: phishing on our origin unless it is a Daily room.
+        {"conversation_id": "c", "conversation_url": "https://login.example.com/sign-in"},
+        {"conversation_id": "c", "conversation_url": "http://tavus.daily.co/room"},
     ],
 )
 async def test_bad_session_bodies_are_refused_with_a_named_problem(

@@ -149,3 +149,9 @@ def test_a_missing_variable_is_blamed_on_the_setting_that_needs_it(
 def test_settings_that_cannot_be_safe_stop_the_start(tmp_path: Path, env: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigurationError, match=named):
         load(tmp_path, **env)
+
+
+def test_conversation_url_hosts_default_to_daily_and_can_be_listed(tmp_path: Path) -> None:
+    assert load(tmp_path).conversation_url_hosts == ("*.daily.co",)  # type: ignore[attr-defined]
+    listed = load(tmp_path, CONVERSATION_URL_HOSTS="*.daily.co, Meet.Example.com")
+    assert listed.conversation_url_hosts == ("*.daily.co", "meet.example.com")  # type: ignore[attr-defined]

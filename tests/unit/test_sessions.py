@@ -8,7 +8,7 @@ import pytest
 
 from demo_relay.domain import errors
 from demo_relay.domain.models import RealtimeProject, Transport
-from demo_relay.domain.use_cases.sessions import StartSession, authorize_channel
+from demo_relay.domain.use_cases.sessions import StartSession, authorize_channel, frameable
 from tests.support.fakes import (
     FakeCatalog,
     FakeClock,
@@ -126,3 +126,34 @@ def test_authorize_channel_needs_a_token_of_exactly_that_channel() -> None:
         authorize_channel(world.tokens, token, "demo-another")
     with pytest.raises(errors.InvalidToken):
         authorize_channel(world.tokens, "forged", channel)
+
+
+@pytest.mark.parametrize(
+    ("url", "framed"),
+    [
+        ("https://tavus.daily.co/c7f3a1b2e9d0", True),
+        ("https://TAVUS.Daily.co/c7f3a1b2e9d0?t=1", True),
+        ("https://daily.co/room", False),  # the wildcard admits subdomains only
+        ("https://evil-daily.co/room", False),
+        ("https://tavus.daily.co.evil.example/room", False),
+        ("https://user:pw@tavus.daily.co/room", False),
+        ("http://tavus.daily.co/room", False),  # never framed without TLS
+        ("https://login.example.com/phish", False),
+        ("javascript:alert(1)", False),
+        ("https://[::1", False),
+    ],
+)
+async def test_conversation_url_must_be_on_an_allowed_host(url: str, framed: bool) -> None:
+    world = World()
+    if framed:
+        await world.use_case.execute(world.demo.id, "conv-1", url)
+        assert await world.conversations.demo_for("conv-1") == world.demo.id
+    else:
+        with pytest.raises(errors.InvalidRequest, match=r"\*\.daily\.co"):
+            await world.use_case.execute(world.demo.id, "conv-1", url)
+        assert world.conversations.demo_of == {}
+
+
+def test_other_hosts_can_be_allowed() -> None:
+    assert frameable("https://meet.example.com/x", ["meet.example.com"])
+    assert not frameable("https://other.example.com/x", ["meet.example.com"])

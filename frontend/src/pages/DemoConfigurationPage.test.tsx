@@ -179,6 +179,20 @@ describe('DemoConfigurationPage', () => {
     expect(conversation().querySelector('iframe')).toBeNull();
   });
 
+  it('frames a conversation URL only once the server has accepted it', async () => {
+    fetchMock.mockImplementation((input, init) => {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      if (url === '/api/demos/d1' && init?.method === undefined) return Promise.resolve(json(DEMO));
+      const refused = { error: 'invalid_request', field: 'conversation_url', message: 'not an allowed host' };
+      return Promise.resolve(json(refused, 422));
+    });
+    window.history.replaceState(null, '', '/demos/d1?conversation_id=c1&conversation_url=https%3A%2F%2Flogin.example%2Fx');
+    render(<App />);
+    await screen.findByText('Could not start the session.');
+    expect(conversation().querySelector('iframe')).toBeNull();
+    expect(FakeWebSocket.instances).toHaveLength(0);
+  });
+
   it('embeds a Daily room with daily-js and forwards its Tavus tool calls, and only those', async () => {
     daily.frames.length = 0;
     const { socket, unmount } = await openDemoPage(

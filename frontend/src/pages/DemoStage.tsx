@@ -58,6 +58,10 @@ export function DemoStage({ demoId, conversation }: { demoId: string; conversati
   // A fresh session of the same conversation: new tokens when the current ones are about to expire.
   const renew = () => createSession(demoId, conversation);
   const current = session.status === 'ready' ? session.value : null;
+  // The conversation URL is framed (camera and microphone allowed) only once the server has accepted it:
+  // it refuses hosts outside CONVERSATION_URL_HOSTS. Sticky, so a session renewal never drops the call.
+  const [urlAccepted, setUrlAccepted] = useState(false);
+  if (current !== null && !urlAccepted) setUrlAccepted(true);
   const channelState = useChannel(current, renew, onEvent);
   const connection = session.status === 'loading' ? 'connecting' : channelState;
 
@@ -128,7 +132,7 @@ export function DemoStage({ demoId, conversation }: { demoId: string; conversati
         <ConversationView
           ref={conversationRef}
           conversationId={conversation.conversation_id}
-          conversationUrl={conversation.conversation_url}
+          conversationUrl={urlAccepted ? conversation.conversation_url : null}
           minimized={minimized}
           ended={sessionEnded}
           onAppMessage={onAppMessage}

@@ -5,7 +5,9 @@ public access and, on private channels, a Realtime token)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from demo_relay.domain.errors import ConfigurationError, InvalidRequest, InvalidToken, UnknownDemo
 from demo_relay.domain.models import (
@@ -39,6 +41,8 @@ class StartSession:
     websocket_base_url: str  # ws(s)://host[:port]; the channel's path is added here
     realtime: RealtimeProject | None = None  # None: Supabase Realtime is not configured
     realtime_tokens: RealtimeTokens | None = None  # private channels only
+    # The page frames the conversation_url with camera and microphone allowed: only these hosts.
+    conversation_url_hosts: Sequence[str] = ("*.daily.co",)
 
     async def execute(self, demo_id: str, conversation_id: str, conversation_url: str | None) -> Session:
         conversation_id = conversation_id.strip()
@@ -47,10 +51,11 @@ class StartSession:
                 "conversation_id must be 1-128 characters: letters, digits, '_', '.', ':' or '-'",
                 field="conversation_id",
             )
-        if conversation_url is not None and (
-            not conversation_url.startswith(("https://", "http://")) or len(conversation_url) > MAX_URL_CHARS
-        ):
-            raise InvalidRequest("conversation_url must be an http(s) URL", field="conversation_url")
+        if conversation_url is not None and not frameable(conversation_url, self.conversation_url_hosts):
+            raise InvalidRequest(
+                f"conversation_url must be an https URL on {', '.join(self.conversation_url_hosts)}",
+                field="conversation_url",
+            )
         demo = await self.catalog.get_demo(demo_id)
         if demo is None:
             raise UnknownDemo("no demo with that id", demo_id=demo_id)
@@ -79,6 +84,21 @@ class StartSession:
             raise ConfigurationError("private Realtime channels need SUPABASE_JWT_SECRET")
         token, expires_at = self.realtime_tokens.issue(channel, conversation_id)
         return RealtimeAccess(self.realtime, token, expires_at)
+
+
+def frameable(url: str, hosts: Sequence[str]) -> bool:
+    """An https URL (at most MAX_URL_CHARS) whose host is one of `hosts`; `*.example.com` admits any
+    subdomain of example.com, nothing else (not example.com itself, not evil-example.com)."""
+    if len(url) > MAX_URL_CHARS:
+        return False
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return False
+    if parts.scheme != "https" or not host or parts.username is not None or parts.password is not None:
+        return False
+    return any(host.endswith(p[1:]) if p.startswith("*.") else host == p for p in hosts)
 
 
 def authorize_channel(tokens: ChannelTokens, token: str, channel: str) -> str:
