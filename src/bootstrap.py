@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from dependency_injector import containers, providers
 
@@ -43,6 +43,12 @@ from demo_relay.domain.use_cases.play_video import PlayVideo
 from demo_relay.domain.use_cases.purge import PurgeDeliveries
 from demo_relay.domain.use_cases.seed import SeedSampleDemo
 from demo_relay.domain.use_cases.sessions import StartSession
+
+T = TypeVar("T")
+
+
+def _same(adapter: T) -> T:
+    return adapter
 
 
 def _verifiers(settings: Settings) -> list[SignatureVerifier]:
@@ -90,9 +96,9 @@ class Container(containers.DeclarativeContainer):
         pool=database.provided.pool,
         title_match_threshold=settings.provided.title_match_threshold,
     )
-    catalog_editor = (
-        catalog  # the same adapter implements the reads (DemoCatalog) and the writes (CatalogEditor)
-    )
+    # The same adapter implements the reads (DemoCatalog) and the writes (CatalogEditor); a provider of its
+    # own, so either can be overridden alone.
+    catalog_editor = providers.Callable(_same, catalog)
     conversations = providers.Singleton(AsyncpgConversationDirectory, pool=database.provided.pool)
     ledger = providers.Singleton(AsyncpgDeliveryLedger, pool=database.provided.pool)
 
@@ -122,7 +128,7 @@ class Container(containers.DeclarativeContainer):
     )
     # The same adapter gives URLs (VideoUrls) and takes files (VideoStore).
     video_urls = providers.Selector(settings.provided.storage, local=media_storage, supabase=supabase_storage)
-    video_store = video_urls
+    video_store = providers.Callable(_same, video_urls)
     media_probe = providers.Singleton(Mp4Probe)
     samples = providers.Singleton(load_samples)
 

@@ -73,7 +73,7 @@ def serve(settings: Settings, seed: bool) -> None:
 
     from demo_relay.entrypoints.http.access_log import redact_server_logs
     from demo_relay.entrypoints.http.app import create_app
-    from demo_relay.entrypoints.http.server import protocol_with_header_timeout
+    from demo_relay.entrypoints.http.server import protocol_with_timeout
 
     async def on_ready(container: Container) -> None:
         if seed:
@@ -97,7 +97,7 @@ def serve(settings: Settings, seed: bool) -> None:
             host=settings.host,
             port=settings.port,
             ws_max_size=settings.ws_max_message_bytes,
-            http=protocol_with_header_timeout(settings.http_header_timeout_s),
+            http=protocol_with_timeout(settings.http_header_timeout_s),
             timeout_keep_alive=5,  # an idle keep-alive connection is closed after this
             ws_ping_interval=20,
             ws_ping_timeout=20,
@@ -185,6 +185,7 @@ def purge(settings: Settings, older_than: str | None) -> None:
 
 
 _AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_MIN_AGE_S = 86400
 
 
 def _age_s(text: str) -> float:
@@ -193,7 +194,10 @@ def _age_s(text: str) -> float:
         raise click.BadParameter(
             f"{text!r}: a positive whole number and s, m, h or d (e.g. 7d)", param_hint="--older-than"
         )
-    return int(value) * _AGE_UNITS[unit]
+    age_s = int(value) * _AGE_UNITS[unit]
+    if age_s < _MIN_AGE_S:  # younger deliveries still decide whether a retry is a repeat
+        raise click.BadParameter(f"{text!r}: at least 1d", param_hint="--older-than")
+    return age_s
 
 
 @main.command("send-tool-call")

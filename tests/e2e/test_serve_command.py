@@ -160,7 +160,13 @@ def test_sigterm_stops_the_embedded_postgres_too(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "sent", [b"", b"GET /healthz HTTP/1.1\r\nHost: x\r\n", b"POST /api/tavus-webhook HTTP/1.1\r\nHo"]
+    "sent",
+    [
+        b"",  # silent
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\n",  # a head that never ends
+        b"POST /api/tavus-webhook HTTP/1.1\r\nHo",
+        b"POST /api/tavus-webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{",  # a body that stops
+    ],
 )
 def test_silent_and_half_sent_connections_are_closed(
     served: tuple[str, dict[str, str], float], sent: bytes
@@ -193,3 +199,20 @@ def test_a_websocket_outlives_the_header_deadline(served: tuple[str, dict[str, s
                     pass
 
     asyncio.run(scenario())
+
+
+def test_a_body_that_keeps_moving_is_never_cut(served: tuple[str, dict[str, str], float]) -> None:
+    # The body deadline is an idle one: 2.5 s of body, a chunk every 0.5 s, under a 1 s deadline.
+    base, _, _ = served
+    port = int(base.rsplit(":", 1)[1])
+    body = b'{"event_type":"system.replica_joined","conversation_id":"slow-but-steady"}'
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.sendall(
+            b"POST /api/tavus-webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+        )
+        for start in range(0, len(body), 15):
+            time.sleep(HEADER_TIMEOUT_S / 2)
+            conn.sendall(body[start : start + 15])
+        conn.settimeout(5)
+        assert conn.recv(100).startswith(b"HTTP/1.1 401")  # answered (unsigned), not dropped

@@ -114,3 +114,5 @@ def test_purge_forgets_old_deliveries(run: object, database_url: str, db_pool: a
     assert invoke("purge") == (0, "forgot 0 deliveries\n")  # the 30-day default keeps the new one
     code, out = invoke("purge", "--older-than", "soon")
     assert code == 2 and "7d" in out
+    code, out = invoke("purge", "--older-than", "1h")  # younger rows still decide what is a repeat
+    assert code == 2 and "at least 1d" in out

@@ -182,3 +182,12 @@ async def test_purge_forgets_by_last_activity_in_batches(
     left = {r["dedupe_key"] for r in await db_pool.fetch("select dedupe_key from webhook_events")}
     assert left == {"recent", "old-but-retried"}  # received long ago, but active within the retention
     assert await ledger.purge(cutoff) == 0
+
+
+async def test_purge_never_forgets_a_claim_in_flight(
+    ledger: AsyncpgDeliveryLedger, db_pool: asyncpg.Pool
+) -> None:
+    await ledger.claim(record("in-flight"))
+    future = await db_pool.fetchval("select now() + interval '1 day'")
+    assert await ledger.purge(future) == 0  # older than the cutoff, but within its lease
+    assert await ledger.claim(record("in-flight")) is ClaimResult.DUPLICATE

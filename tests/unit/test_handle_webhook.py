@@ -4,6 +4,7 @@ release the claim), title resolution with suggestions, lifecycle events and sess
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 from typing import Any
@@ -397,3 +398,40 @@ async def test_retention_forgets_old_deliveries_so_an_old_repeat_is_evaluated_ag
     world.clock.advance(2 * 86400)
     assert await purge.execute() == 1 and world.ledger.entries == {}
     assert await purge.execute(older_than_s=1) == 0
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    ["[" * 2000, '{"video_title": "\\ud800"}', '{"video_title": NaN}', '{"video_title": 1e999}'],
+)
+async def test_hostile_arguments_strings_are_invalid_arguments(world: World, arguments: str) -> None:
+    body = tool_call({"video_title": "x"})
+    body["properties"]["arguments"] = arguments
+    with pytest.raises(errors.InvalidArguments):
+        await world.send(body)
+    with pytest.raises(errors.InvalidArguments):
+        await world.bridge.execute(json.dumps(body).encode(), world.demo.id)
+    assert world.notifier.events == []
+
+
+async def test_a_cancelled_delivery_releases_its_claim(world: World) -> None:
+    # Cancelled mid-way (the client went away, the server shuts down): Tavus's retry must play, not be a
+    # duplicate for the whole lease.
+    class Stalled:
+        async def url_for(self, video: Any) -> Any:
+            raise asyncio.CancelledError
+
+    world.use_case.play_video.urls = Stalled()
+    with pytest.raises(asyncio.CancelledError):
+        await world.send(tool_call({"video_title": "Product Overview"}))
+    assert world.ledger.entries["call_1"].status == "internal_error"
+    world.use_case.play_video.urls = world.urls
+    assert isinstance(await world.send(tool_call({"video_title": "Product Overview"})), Played)
+
+
+async def test_a_tool_call_delivered_both_ways_reaches_the_page_with_one_event_id(world: World) -> None:
+    body = fixture_bytes("tool_call.play_video.json")
+    await world.bridge.execute(body, world.demo.id)
+    await world.send(body)
+    first, second = world.notifier.events
+    assert first.id == second.id  # the page drops the second as a repeat

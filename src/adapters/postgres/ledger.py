@@ -59,6 +59,8 @@ delete from webhook_events
 where dedupe_key in (
     select dedupe_key from webhook_events
     where coalesce(completed_at, claimed_at) < $1
+      -- a claim still in flight (within its lease) is never forgotten: its retry must stay a duplicate
+      and (status <> 'processing' or claimed_at < now() - make_interval(secs => $3))
     limit $2
 )"""
 
@@ -94,7 +96,7 @@ class AsyncpgDeliveryLedger:
         removed = 0
         while True:
             async with translate_errors():
-                status = await self._pool.execute(_PURGE, before, PURGE_BATCH)
+                status = await self._pool.execute(_PURGE, before, PURGE_BATCH, self._lease_s)
             batch = int(status.split()[-1])  # "DELETE <n>"
             removed += batch
             if batch < PURGE_BATCH:

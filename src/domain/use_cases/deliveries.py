@@ -5,6 +5,7 @@ have been added meanwhile, the transport may be back)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -34,11 +35,14 @@ class Delivery:
     key: str
     demo_hint: str | None = None  # ?demo_id= on the webhook URL (per-demo callback URLs)
     bound_demo_id: str | None = None  # the demo a session token binds a bridged tool call to
+    # What the event id derives from when it is not the key: a bridged call's key is namespaced, yet the
+    # same tool call delivered both ways must reach the page with one id, so the page shows it once.
+    event_key: str | None = None
 
     @property
     def event_id(self) -> str:
         """The id of the channel events this delivery sends: a retried delivery carries the same one."""
-        return event_id(self.key)
+        return event_id(self.event_key or self.key)
 
 
 def record_of(event: ToolCall | LifecycleEvent, key: str, document: Any) -> DeliveryRecord:
@@ -78,10 +82,13 @@ class Deliveries:
         except DomainError as exc:
             await self._release(key, exc.code, exc.message)
             raise
-        except Exception as exc:
-            await self._release(key, "internal_error", type(exc).__name__)
+        except BaseException as exc:  # a bug, or the request cancelled (client gone, shutdown)
+            # Released even when cancelled: a claim left 'processing' would answer Tavus's retry with
+            # `duplicate` for the whole lease, and the video would never play.
+            await asyncio.shield(self._release(key, "internal_error", type(exc).__name__))
             raise
         if not settled:
+            await self._release(key, "internal_error", "no outcome")
             raise RuntimeError("a claimed delivery ended without an outcome")  # a bug of the caller
         await self.ledger.complete(key, "played" if isinstance(settled[0], Played) else "recorded")
 

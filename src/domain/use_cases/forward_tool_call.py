@@ -38,8 +38,9 @@ class ForwardToolCall:
             return Ignored(f"tool {event.name[:64]!r} is not handled here")
         # Its own key space: a page can never pre-claim the key of a signed delivery and turn it into a
         # duplicate (nor the other way round).
-        key = f"bridge:{demo_id}:{dedupe_key(event, None, body)}"
-        delivery = Delivery(key, bound_demo_id=demo_id)
+        call_key = dedupe_key(event, None, body)
+        key = f"bridge:{demo_id}:{call_key}"
+        delivery = Delivery(key, bound_demo_id=demo_id, event_key=call_key)
         if not await self.deliveries.claim(record_of(event, key, document)):
             return Duplicate(key)
         async with self.deliveries.settling(key) as settle:

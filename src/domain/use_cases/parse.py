@@ -138,10 +138,10 @@ def video_title(arguments: Any) -> str:
     """The `video_title` argument of a play_video call. Tavus sends arguments as a JSON string; an object
     is accepted too. Anything unusable is InvalidArguments (422), which the agent can act on."""
     if isinstance(arguments, str):
-        try:
-            arguments = json.loads(arguments) if arguments.strip() else {}
-        except ValueError as exc:
-            raise InvalidArguments("arguments is not valid JSON") from exc
+        try:  # the same strict decoder as the body: a hostile string is no safer one level down
+            arguments = decode_json(arguments.encode("utf-8", "surrogatepass")) if arguments.strip() else {}
+        except MalformedJson as exc:
+            raise InvalidArguments(exc.message.replace("the request body", "arguments")) from None
     if arguments is None:
         arguments = {}
     if not isinstance(arguments, dict):

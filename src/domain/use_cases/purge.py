@@ -38,4 +38,6 @@ class PurgeDeliveries:
                     log.info("retention: forgot %d deliveries older than %g days", removed, days)
             except DomainError as exc:
                 log.warning("retention purge failed: %s", exc.message)
+            except Exception:  # never let one odd failure end the retention for the life of the process
+                log.exception("retention purge failed")
             await asyncio.sleep(interval_s)

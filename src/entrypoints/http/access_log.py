@@ -33,7 +33,7 @@ def access_log_middleware(app: ASGIApp) -> ASGIApp:
             client: Any = scope.get("client") or ("-", 0)
             log.info(
                 '%s "%s %s" %d %.1fms',
-                client[0],
+                printable(str(client[0])),
                 printable(str(scope.get("method", "-"))),
                 printable(scope["path"]),  # the path only: never the query string
                 status[0],

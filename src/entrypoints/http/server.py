@@ -1,8 +1,13 @@
-"""uvicorn's HTTP/1.1 protocol with a deadline on the request head. uvicorn closes a keep-alive connection
-that stays idle between requests, but never one that is silent from the start or sends its head a byte at
-a time: a few hundred of those exhaust the process's file descriptors (slowloris). Here every request head
-(the first, and each one after a keep-alive response) must arrive complete within `header_timeout_s`, as
-nginx's client_header_timeout asks; a connection that upgraded to a WebSocket is no longer ours to time."""
+"""uvicorn's HTTP/1.1 protocol with deadlines on what the client sends. uvicorn closes a keep-alive
+connection that stays idle between requests, but never one that is silent from the start, sends its head
+a byte at a time, or stops in the middle of its body: a few hundred of those exhaust the process's file
+descriptors (slowloris). Here:
+- every request head (the first, and each one after a keep-alive response) must arrive complete within
+  `timeout_s` of its first chance to start, as nginx's client_header_timeout asks;
+- a request body may not pause for longer than `timeout_s` between two reads (nginx's client_body_timeout):
+  an idle deadline, so a large upload that keeps moving is never cut, and never while the server itself
+  has paused reading (flow control: the app is slower than the client);
+- a connection that upgraded to a WebSocket is no longer ours to time."""
 
 from __future__ import annotations
 
@@ -11,25 +16,35 @@ from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-DEFAULT_HEADER_TIMEOUT_S = 10.0
+DEFAULT_TIMEOUT_S = 10.0
 
 
 class BoundedH11Protocol(H11Protocol):
-    header_timeout_s = DEFAULT_HEADER_TIMEOUT_S
+    timeout_s = DEFAULT_TIMEOUT_S
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._head_deadline: asyncio.TimerHandle | None = None
+        self._deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm()
 
+    def data_received(self, data: bytes) -> None:
+        receiving_body = self._receiving_body()
+        super().data_received(data)
+        if receiving_body and self._receiving_body():
+            self._arm()  # the body moved: its idle deadline starts again
+
     def handle_events(self) -> None:
         super().handle_events()
         if self._head_pending():
-            return
-        self._disarm()  # a complete head arrived: the request is the app's to time now
+            return  # the head's deadline runs on, whatever arrives byte by byte
+        if self._receiving_body():
+            if self._deadline is None:
+                self._arm()
+        else:
+            self._disarm()  # the request is complete: it is the app's to time now
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -43,23 +58,29 @@ class BoundedH11Protocol(H11Protocol):
     def _head_pending(self) -> bool:
         return self.cycle is None or self.cycle.response_complete
 
+    def _receiving_body(self) -> bool:
+        return self.cycle is not None and not self.cycle.response_complete and self.cycle.more_body
+
     def _arm(self) -> None:
         self._disarm()
-        self._head_deadline = self.loop.call_later(self.header_timeout_s, self._too_slow)
+        self._deadline = self.loop.call_later(self.timeout_s, self._too_slow)
 
     def _disarm(self) -> None:
-        if self._head_deadline is not None:
-            self._head_deadline.cancel()
-            self._head_deadline = None
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
 
     def _too_slow(self) -> None:
-        self._head_deadline = None
-        if self.transport.get_protocol() is not self:  # upgraded to a WebSocket
+        self._deadline = None
+        if self.transport.get_protocol() is not self or self.transport.is_closing():
+            return  # upgraded to a WebSocket, or already on its way out
+        if self._receiving_body() and self.flow.read_paused:
+            self._arm()  # we stopped reading, not the client
             return
-        if self._head_pending() and not self.transport.is_closing():
+        if self._head_pending() or self._receiving_body():
             self.transport.close()
 
 
-def protocol_with_header_timeout(timeout_s: float) -> type[BoundedH11Protocol]:
+def protocol_with_timeout(timeout_s: float) -> type[BoundedH11Protocol]:
     """The protocol class uvicorn should use, bound to this deadline."""
-    return type("HeaderTimedH11Protocol", (BoundedH11Protocol,), {"header_timeout_s": float(timeout_s)})
+    return type("TimedH11Protocol", (BoundedH11Protocol,), {"timeout_s": float(timeout_s)})
