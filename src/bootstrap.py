@@ -29,7 +29,9 @@ from demo_relay.adapters.storage.mp4 import Mp4Probe
 from demo_relay.adapters.storage.supabase import SupabaseVideoStorage
 from demo_relay.adapters.supabase_connection import SupabaseConnection
 from demo_relay.adapters.tokens.jwt_tokens import JwtChannelTokens
+from demo_relay.adapters.tokens.owner_tokens import StaticOwnerTokens
 from demo_relay.adapters.tokens.realtime_tokens import SupabaseRealtimeTokens
+from demo_relay.adapters.tokens.viewer_grants import JwtViewerGrants
 from demo_relay.config import Settings
 from demo_relay.domain.errors import ConfigurationError
 from demo_relay.domain.models import RealtimeProject, Transport
@@ -43,6 +45,7 @@ from demo_relay.domain.use_cases.play_video import PlayVideo
 from demo_relay.domain.use_cases.purge import PurgeDeliveries
 from demo_relay.domain.use_cases.seed import SeedSampleDemo
 from demo_relay.domain.use_cases.sessions import StartSession
+from demo_relay.domain.use_cases.viewer_links import MintViewerLink
 
 T = TypeVar("T")
 
@@ -160,6 +163,8 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
     )
     realtime_tokens = providers.Singleton(_realtime_tokens, settings, clock)
+    owner_tokens = providers.Singleton(StaticOwnerTokens, tokens=settings.provided.admin_tokens)
+    viewer_grants = providers.Singleton(JwtViewerGrants, secret=settings.provided.app_secret, clock=clock)
     verifiers = providers.Callable(_verifiers, settings)
 
     # --- use cases --------------------------------------------------------------------------------
@@ -199,6 +204,14 @@ class Container(containers.DeclarativeContainer):
         websocket_base_url=settings.provided.websocket_base_url,
         realtime=providers.Callable(_realtime_project, settings),
         realtime_tokens=realtime_tokens,
+        conversation_url_hosts=settings.provided.conversation_url_hosts,
+        grants=viewer_grants,
+    )
+    mint_viewer_link = providers.Singleton(
+        MintViewerLink,
+        catalog=catalog,
+        grants=viewer_grants,
+        page_base_url=settings.provided.base_url,
         conversation_url_hosts=settings.provided.conversation_url_hosts,
     )
     purge_deliveries = providers.Singleton(

@@ -50,6 +50,8 @@ class Settings:
     title_match_threshold: float = 0.3
     # Signs channel tokens and local media URLs. Empty: generated once and kept in DATA_DIR.
     app_secret: str = ""
+    # Owner tokens (ADMIN_TOKEN, comma-separated for rotation). Empty: generated in embedded dev mode.
+    admin_tokens: tuple[str, ...] = ()
     session_token_ttl_s: int = 12 * 3600
     hub_queue_size: int = 256
     ws_max_message_bytes: int = 4096
@@ -124,7 +126,8 @@ _KEYS = {
     "supabase_anon_key", "supabase_jwt_secret", "storage_bucket", "storage_url_mode", "signed_url_ttl_s",
     "notifier", "notifier_sessions", "realtime_private", "hub_backend", "allowed_origins",
     "max_webhook_bytes", "title_match_threshold", "app_secret", "session_token_ttl_s", "log_level",
-    "webhook_events_retention_days", "rate_limit_sessions_per_min", "rate_limit_bridge_per_min",
+    "webhook_events_retention_days", "admin_token",
+    "rate_limit_sessions_per_min", "rate_limit_bridge_per_min",
     "ws_max_per_token", "ws_max_per_client", "http_header_timeout_s", "conversation_url_hosts",
 }  # fmt: skip
 
@@ -174,6 +177,7 @@ def _build(values: Mapping[str, Any]) -> Settings:
         max_webhook_bytes=_int(get("max_webhook_bytes", 65536), "MAX_WEBHOOK_BYTES"),
         title_match_threshold=_float(get("title_match_threshold", 0.3), "TITLE_MATCH_THRESHOLD"),
         app_secret=str(get("app_secret", "")),
+        admin_tokens=tuple(t.strip() for t in str(get("admin_token", "")).split(",") if t.strip()),
         session_token_ttl_s=_int(get("session_token_ttl_s", 12 * 3600), "SESSION_TOKEN_TTL_S"),
         log_level=str(get("log_level", "INFO")).upper(),
         webhook_events_retention_days=_int(
@@ -216,9 +220,19 @@ def _finish(settings: Settings) -> Settings:
             )
         webhook_secrets = (dev_secret(settings.data_dir, "tavus_webhook_secret"),)
     app_secret = settings.app_secret or dev_secret(settings.data_dir, "app_secret")
-    return replace(settings, webhook_secrets=webhook_secrets, app_secret=app_secret)
+    admin_tokens = settings.admin_tokens
+    if not admin_tokens:
+        if not settings.embedded_database:
+            raise ConfigurationError(
+                "ADMIN_TOKEN is required when DATABASE_URL is set (only the embedded dev mode generates one)"
+            )
+        admin_tokens = (dev_secret(settings.data_dir, ADMIN_TOKEN_FILE),)
+    return replace(
+        settings, webhook_secrets=webhook_secrets, app_secret=app_secret, admin_tokens=admin_tokens
+    )
 
 
+ADMIN_TOKEN_FILE = "admin_token"  # under DATA_DIR/secrets in embedded dev mode
 MIN_WEBHOOK_SECRET_CHARS = 16
 MIN_APP_SECRET_CHARS = 32
 MAX_TOLERANCE_S = 86400
@@ -234,6 +248,10 @@ def _check_safe(settings: Settings) -> None:
                 f"TAVUS_WEBHOOK_SECRET: each secret needs at least {MIN_WEBHOOK_SECRET_CHARS} characters "
                 "(after a whsec_ prefix)"
             )
+    if any(len(token) < MIN_WEBHOOK_SECRET_CHARS for token in settings.admin_tokens):
+        raise ConfigurationError(
+            f"ADMIN_TOKEN: each token needs at least {MIN_WEBHOOK_SECRET_CHARS} characters"
+        )
     if settings.app_secret and len(settings.app_secret) < MIN_APP_SECRET_CHARS:
         raise ConfigurationError(f"APP_SECRET needs at least {MIN_APP_SECRET_CHARS} characters")
     if not 1 <= settings.webhook_tolerance_s <= MAX_TOLERANCE_S:

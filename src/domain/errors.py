@@ -86,6 +86,12 @@ class InvalidToken(DomainError):
     code = "invalid_token"
 
 
+class Unauthorized(DomainError):
+    """No proof, or a wrong one, for a route that needs an owner token or a viewer grant."""
+
+    code = "unauthorized"
+
+
 # --- something we depend on is down (5xx); a retry may succeed -----------------------------------
 
 

@@ -180,6 +180,21 @@ WebhookOutcome = Played | Recorded | Ignored | Duplicate
 
 
 @dataclass(frozen=True, slots=True)
+class ViewerGrant:
+    """What a viewer link proves: its holder may watch this conversation of this demo."""
+
+    demo_id: str
+    conversation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerLink:
+    url: str  # the page, with the conversation and the grant in its query
+    grant: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class RealtimeProject:
     """What a browser needs to reach a Supabase project's Realtime: the anon key, never the service key."""
 

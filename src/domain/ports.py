@@ -20,6 +20,7 @@ from demo_relay.domain.models import (
     TitleMatch,
     Transport,
     VideoUrl,
+    ViewerGrant,
 )
 
 
@@ -169,6 +170,22 @@ class ChannelTokens(Protocol):
 
     def channel_of(self, token: str) -> str:
         """The channel a valid token is bound to; raises InvalidToken otherwise."""
+        ...
+
+
+class OwnerTokens(Protocol):
+    """Who owns the demos (ADMIN_TOKEN): a constant-time check of a bearer token."""
+
+    def is_owner(self, bearer: str) -> bool: ...
+
+
+class ViewerGrants(Protocol):
+    """Signed, expiring proofs that their holder may watch one conversation of one demo."""
+
+    def issue(self, demo_id: str, conversation_id: str, ttl_s: int) -> tuple[str, datetime]: ...
+
+    def verify(self, grant: str) -> ViewerGrant:
+        """The grant's demo and conversation; InvalidToken unless it is valid and unexpired."""
         ...
 
 

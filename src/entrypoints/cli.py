@@ -20,7 +20,7 @@ import httpx
 from demo_relay.adapters.postgres.embedded import EmbeddedPostgres
 from demo_relay.adapters.signatures import tavus_hmac
 from demo_relay.bootstrap import Container, build_container, running
-from demo_relay.config import Settings, load_settings
+from demo_relay.config import ADMIN_TOKEN_FILE, Settings, load_settings
 from demo_relay.domain.errors import DomainError
 from demo_relay.domain.models import PLAY_VIDEO_TOOL, Demo
 
@@ -78,8 +78,11 @@ def serve(settings: Settings, seed: bool) -> None:
     async def on_ready(container: Container) -> None:
         if seed:
             await container.seed_sample_demo().execute()
-        demos = await container.catalog().list_demos()
-        _print_banner(settings, demos)
+        demos = list(await container.catalog().list_demos())[:BANNER_DEMOS]
+        # A viewer link per demo, so a newcomer opens the page in one click.
+        mint = container.mint_viewer_link()
+        links = [(await mint.execute(demo.id, BANNER_CONVERSATION)).url for demo in demos]
+        _print_banner(settings, list(zip(demos, links, strict=True)))
 
     # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal with the handler that was there
     # before it started. With Python's default that kills the process before `database_url` can stop the
@@ -277,7 +280,11 @@ def tool_call_body(title: str, conversation_id: str | None) -> bytes:
     return json.dumps(document).encode()
 
 
-def _print_banner(settings: Settings, demos: Any) -> None:
+BANNER_DEMOS = 3
+BANNER_CONVERSATION = "try-1"
+
+
+def _print_banner(settings: Settings, demos: list[tuple[Demo, str]]) -> None:
     base = settings.base_url
     program = sys.argv[0] if Path(sys.argv[0]).name == "demo-relay" else "demo-relay"
     env = f"DATA_DIR={settings.data_dir} " if settings.data_dir != Path(".data") else ""
@@ -301,8 +308,12 @@ def _print_banner(settings: Settings, demos: Any) -> None:
         f", {len(settings.notifier_sessions)} per-session override(s)" if settings.notifier_sessions else ""
     )
     lines.append(f"  transport    {settings.notifier.value}{overrides}")
-    for demo in demos[:3]:
-        lines.append(f"  demo         {demo.name}: {base}/demos/{demo.id}?conversation_id=try-1")
+    kept = settings.data_dir / "secrets" / ADMIN_TOKEN_FILE  # where dev mode keeps it; never printed
+    generated = kept.is_file() and kept.read_text().strip() in settings.admin_tokens
+    owner = f"kept in {kept}" if generated else "ADMIN_TOKEN"
+    lines.append(f"  owner token  {owner} (mints viewer links: POST /api/demos/<id>/viewer-links)")
+    for demo, link in demos:
+        lines.append(f"  demo         {demo.name}: {link}")
         if demo.videos:
             title = json.dumps(demo.videos[0].title)
             lines.append(

@@ -136,6 +136,7 @@ def _serve(installed: Installed, elsewhere: Path, port: int, dsn: str) -> Iterat
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "SUPABASE", "PYTHON"))},
         "DATABASE_URL": dsn,
+        "ADMIN_TOKEN": "wheel-admin-token-0123456789",
         "PORT": str(port),
         "DATA_DIR": str(elsewhere / "data"),
         "TAVUS_WEBHOOK_SECRET": SECRET,

@@ -21,6 +21,7 @@ from tests.support.postgres import run_sync
 def run(database_url: str, tmp_path: Path) -> Callable[..., tuple[int, str]]:
     env = {
         "DATABASE_URL": database_url,
+        "ADMIN_TOKEN": "cli-admin-token-0123456789",
         "TAVUS_WEBHOOK_SECRET": "cli-secret-0123456789",
         "DATA_DIR": str(tmp_path),
         "DEMO_RELAY_CONFIG": str(tmp_path / "absent.toml"),

@@ -20,6 +20,7 @@ from tests.support.app import (
     SECRET,
     SeededApp,
     make_settings,
+    owner_headers,
     standard_webhook_headers,
     tavus_headers,
 )
@@ -445,3 +446,84 @@ async def test_sessions_and_the_bridge_are_rate_limited_per_client(
         calls = [await client.post(bridge, content=b"{}", headers=headers) for _ in range(3)]
         assert [c.status_code for c in calls] == [202, 202, 429]  # its own budget, not the sessions'
         assert (await client.get("/api/demos")).status_code == 200  # other routes are not limited
+
+
+# --- owner token and viewer links -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"authorization": "Bearer wrong-token-0123456789"},
+        {"authorization": "Basic abc"},
+        owner_headers(""),
+    ],
+)
+async def test_viewer_links_need_the_owner_token(
+    client: AsyncTestClient[Any], seeded: SeededApp, headers: dict[str, str]
+) -> None:
+    url = f"/api/demos/{seeded.demo_id}/viewer-links"
+    refused = await client.post(url, json={"conversation_id": "prospect-1"}, headers=headers)
+    assert refused.status_code == 401 and refused.json()["error"] == "unauthorized"
+    # Refused before the body is read: a broken body without the token is still 401, not 400.
+    assert (await client.post(url, content=b"{not json", headers=headers)).status_code == 401
+
+
+async def test_a_viewer_link_opens_a_session_for_its_conversation_only(
+    client: AsyncTestClient[Any], seeded: SeededApp
+) -> None:
+    minted = await client.post(
+        f"/api/demos/{seeded.demo_id}/viewer-links",
+        json={
+            "conversation_id": "prospect-1",
+            "conversation_url": "https://tavus.daily.co/prospect-1",
+            "ttl_s": 600,
+        },
+        headers=owner_headers(),
+    )
+    assert minted.status_code == 201, minted.text
+    link = minted.json()
+    assert link["url"].startswith(f"http://127.0.0.1:8000/demos/{seeded.demo_id}?conversation_id=prospect-1&")
+    assert f"grant={link['grant']}" in link["url"] and link["expires_at"]
+    sessions = f"/api/demos/{seeded.demo_id}/sessions"
+    ok = await client.post(sessions, json={"conversation_id": "prospect-1", "grant": link["grant"]})
+    assert ok.status_code == 201
+    for body in (
+        {"conversation_id": "prospect-2", "grant": link["grant"]},  # another conversation
+        {"conversation_id": "prospect-1", "grant": link["grant"] + "x"},  # tampered
+        {"conversation_id": "prospect-1", "grant": ok.json()["websocket"]["token"]},  # a channel token
+    ):
+        refused = await client.post(sessions, json=body)
+        assert refused.status_code == 401 and refused.json()["error"] == "unauthorized", body
+    other_demo = await client.post(
+        "/api/demos/00000000-0000-4000-8000-000000000000/sessions",
+        json={"conversation_id": "prospect-1", "grant": link["grant"]},
+    )
+    assert other_demo.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"conversation_id": "has space"}, 422),
+        ({"conversation_id": "p", "conversation_url": "https://login.example.com/x"}, 422),
+        ({"conversation_id": "p", "ttl_s": 5}, 422),
+        ({"conversation_id": "p", "ttl_s": 10**9}, 422),
+    ],
+)
+async def test_bad_viewer_link_requests_are_refused(
+    client: AsyncTestClient[Any], seeded: SeededApp, body: dict[str, Any], status: int
+) -> None:
+    url = f"/api/demos/{seeded.demo_id}/viewer-links"
+    response = await client.post(url, json=body, headers=owner_headers())
+    assert response.status_code == status and response.json()["error"] == "invalid_request"
+
+
+async def test_a_viewer_link_for_an_unknown_demo_is_404(client: AsyncTestClient[Any]) -> None:
+    response = await client.post(
+        "/api/demos/00000000-0000-4000-8000-000000000000/viewer-links",
+        json={"conversation_id": "p"},
+        headers=owner_headers(),
+    )
+    assert response.status_code == 404 and response.json()["error"] == "unknown_demo"

@@ -19,6 +19,7 @@ from demo_relay.entrypoints.http.app import create_app
 SECRET = "tavus-demo-secret-please-rotate"
 APP_SECRET = "test-app-secret-0123456789abcdef0123456789"
 CONVERSATION = "c7f3a1b2e9d0"
+ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 
 
 def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settings:
@@ -27,6 +28,7 @@ def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settin
         data_dir=data_dir,
         webhook_secrets=(SECRET,),
         app_secret=APP_SECRET,
+        admin_tokens=(ADMIN_TOKEN,),
         # Tests open many sessions from one address; the limits themselves are tested with small ones.
         rate_limit_sessions_per_min=100_000,
         rate_limit_bridge_per_min=100_000,
@@ -67,3 +69,7 @@ def standard_webhook_headers(
         "webhook-timestamp": str(ts),
         "webhook-signature": standard_webhooks.sign(secret, msg_id, ts, body),
     }
+
+
+def owner_headers(token: str = ADMIN_TOKEN) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}

@@ -155,3 +155,25 @@ def test_conversation_url_hosts_default_to_daily_and_can_be_listed(tmp_path: Pat
     assert load(tmp_path).conversation_url_hosts == ("*.daily.co",)  # type: ignore[attr-defined]
     listed = load(tmp_path, CONVERSATION_URL_HOSTS="*.daily.co, Meet.Example.com")
     assert listed.conversation_url_hosts == ("*.daily.co", "meet.example.com")  # type: ignore[attr-defined]
+
+
+def test_embedded_dev_mode_generates_an_owner_token_and_keeps_it(tmp_path: Path) -> None:
+    first = load(tmp_path)
+    [token] = first.admin_tokens  # type: ignore[attr-defined]
+    assert len(token) >= 32 and load(tmp_path).admin_tokens == (token,)  # type: ignore[attr-defined]
+    kept = tmp_path / "data" / "secrets" / "admin_token"
+    assert kept.read_text().strip() == token and kept.stat().st_mode & 0o077 == 0
+
+
+def test_a_real_database_requires_an_owner_token(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="ADMIN_TOKEN is required"):
+        load(tmp_path, DATABASE_URL="postgresql://x/y", TAVUS_WEBHOOK_SECRET="a-long-enough-secret-0123")
+    rotated = load(
+        tmp_path,
+        DATABASE_URL="postgresql://x/y",
+        TAVUS_WEBHOOK_SECRET="a-long-enough-secret-0123",
+        ADMIN_TOKEN="new-owner-token-0123456789, old-owner-token-0123456789",
+    )
+    assert rotated.admin_tokens == ("new-owner-token-0123456789", "old-owner-token-0123456789")  # type: ignore[attr-defined]
+    with pytest.raises(ConfigurationError, match="ADMIN_TOKEN: each token"):
+        load(tmp_path, ADMIN_TOKEN="short")

@@ -12,7 +12,8 @@ from typing import Any
 import jwt
 import pytest
 
-from demo_relay.adapters.tokens.jwt_tokens import AUDIENCE, ISSUER, JwtChannelTokens
+from demo_relay.adapters.tokens.jwt_tokens import AUDIENCE, JwtChannelTokens
+from demo_relay.adapters.tokens.signed_claims import ISSUER
 from demo_relay.domain.errors import ConfigurationError, InvalidToken
 from tests.support.fakes import FakeClock
 
@@ -46,7 +47,7 @@ def forge(tokens: JwtChannelTokens, algorithm: str = "HS256", **overrides: Any) 
     with warnings.catch_warnings():
         # HS384/HS512 would like a longer key than our 32 bytes; irrelevant to a token meant to be refused.
         warnings.simplefilter("ignore", jwt.InsecureKeyLengthWarning)
-        return jwt.encode(claims, tokens._key, algorithm=algorithm)
+        return jwt.encode(claims, tokens._claims._key, algorithm=algorithm)
 
 
 def test_issued_token_names_its_channel_and_expiry(tokens: JwtChannelTokens) -> None:

@@ -113,6 +113,7 @@ export async function createSession(
 ): Promise<Session> {
   const body: Record<string, string> = { conversation_id: conversation.conversation_id };
   if (conversation.conversation_url !== null) body.conversation_url = conversation.conversation_url;
+  if (conversation.grant !== undefined) body.grant = conversation.grant;
   const path = `/api/demos/${encodeURIComponent(demoId)}/sessions`;
   const init: RequestInit = {
     method: 'POST',

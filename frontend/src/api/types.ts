@@ -44,4 +44,6 @@ export interface Session {
 export interface ConversationRef {
   conversation_id: string;
   conversation_url: string | null;
+  /** A viewer link's proof that this page may follow the conversation; sent with every session request. */
+  grant?: string;
 }

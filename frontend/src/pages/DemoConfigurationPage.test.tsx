@@ -179,6 +179,14 @@ describe('DemoConfigurationPage', () => {
     expect(conversation().querySelector('iframe')).toBeNull();
   });
 
+  it("sends a viewer link's grant with the session request", async () => {
+    await openDemoPage('?conversation_id=try-1&grant=g.r.ant');
+    expect(fetchMock).toHaveBeenCalledWith(
+      '/api/demos/d1/sessions',
+      expect.objectContaining({ body: JSON.stringify({ conversation_id: 'try-1', grant: 'g.r.ant' }) }),
+    );
+  });
+
   it('frames a conversation URL only once the server has accepted it', async () => {
     fetchMock.mockImplementation((input, init) => {
       const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;

@@ -1,5 +1,6 @@
 // `/demos/<demo_id>`: follows one Tavus conversation of a demo. The conversation comes from
-// `?conversation_id=` (and optionally `?conversation_url=`), else a small form asks for it.
+// `?conversation_id=` (and optionally `?conversation_url=`, and a viewer link's `?grant=`), else a small
+// form asks for it.
 
 import { frameableUrl } from '../api/guards';
 import type { ConversationRef } from '../api/types';
@@ -12,7 +13,12 @@ export function conversationFromQuery(search: string): ConversationRef | null {
   const params = new URLSearchParams(search);
   const conversationId = params.get('conversation_id')?.trim() ?? '';
   if (conversationId === '') return null;
-  return { conversation_id: conversationId, conversation_url: frameableUrl(params.get('conversation_url')) };
+  const grant = params.get('grant')?.trim() ?? '';
+  return {
+    conversation_id: conversationId,
+    conversation_url: frameableUrl(params.get('conversation_url')),
+    ...(grant === '' ? {} : { grant }),
+  };
 }
 
 export function DemoConfigurationPage({ demoId, search }: { demoId: string; search: string }) {

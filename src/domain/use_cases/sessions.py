@@ -9,7 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from demo_relay.domain.errors import ConfigurationError, InvalidRequest, InvalidToken, UnknownDemo
+from demo_relay.domain.errors import (
+    ConfigurationError,
+    InvalidRequest,
+    InvalidToken,
+    Unauthorized,
+    UnknownDemo,
+)
 from demo_relay.domain.models import (
     RealtimeAccess,
     RealtimeProject,
@@ -25,6 +31,7 @@ from demo_relay.domain.ports import (
     DemoCatalog,
     RealtimeTokens,
     TransportPolicy,
+    ViewerGrants,
 )
 
 # Tavus conversation ids are short hex strings; allow any URL-safe id so other callers can register too.
@@ -43,19 +50,17 @@ class StartSession:
     realtime_tokens: RealtimeTokens | None = None  # private channels only
     # The page frames the conversation_url with camera and microphone allowed: only these hosts.
     conversation_url_hosts: Sequence[str] = ("*.daily.co",)
+    grants: ViewerGrants | None = None
 
-    async def execute(self, demo_id: str, conversation_id: str, conversation_url: str | None) -> Session:
-        conversation_id = conversation_id.strip()
-        if not _CONVERSATION_ID.match(conversation_id):
-            raise InvalidRequest(
-                "conversation_id must be 1-128 characters: letters, digits, '_', '.', ':' or '-'",
-                field="conversation_id",
-            )
-        if conversation_url is not None and not frameable(conversation_url, self.conversation_url_hosts):
-            raise InvalidRequest(
-                f"conversation_url must be an https URL on {', '.join(self.conversation_url_hosts)}",
-                field="conversation_url",
-            )
+    async def execute(
+        self, demo_id: str, conversation_id: str, conversation_url: str | None, grant: str | None = None
+    ) -> Session:
+        """`grant`: a viewer link's, checked to name exactly this demo and conversation (Unauthorized
+        otherwise). Without one the session is still opened: requiring a proof comes with the
+        per-conversation channels, so that a viewer link is then all a page needs."""
+        conversation_id = checked_conversation(conversation_id, conversation_url, self.conversation_url_hosts)
+        if grant is not None:
+            self._check_grant(grant, demo_id, conversation_id)
         demo = await self.catalog.get_demo(demo_id)
         if demo is None:
             raise UnknownDemo("no demo with that id", demo_id=demo_id)
@@ -75,6 +80,16 @@ class StartSession:
             else None,
         )
 
+    def _check_grant(self, grant: str, demo_id: str, conversation_id: str) -> None:
+        if self.grants is None:
+            raise Unauthorized("viewer links are not enabled here")
+        try:
+            granted = self.grants.verify(grant)
+        except InvalidToken:
+            raise Unauthorized("the viewer link is invalid or has expired") from None
+        if (granted.demo_id, granted.conversation_id) != (demo_id, conversation_id):
+            raise Unauthorized("the viewer link is for another demo or conversation")
+
     def _realtime_access(self, channel: str, conversation_id: str) -> RealtimeAccess:
         if self.realtime is None:
             raise ConfigurationError(f"{channel} is set to use Supabase Realtime, which is not configured")
@@ -84,6 +99,21 @@ class StartSession:
             raise ConfigurationError("private Realtime channels need SUPABASE_JWT_SECRET")
         token, expires_at = self.realtime_tokens.issue(channel, conversation_id)
         return RealtimeAccess(self.realtime, token, expires_at)
+
+
+def checked_conversation(conversation_id: str, conversation_url: str | None, hosts: Sequence[str]) -> str:
+    """The tidy conversation id; InvalidRequest names the field when the id or the URL cannot be."""
+    conversation_id = conversation_id.strip()
+    if not _CONVERSATION_ID.match(conversation_id):
+        raise InvalidRequest(
+            "conversation_id must be 1-128 characters: letters, digits, '_', '.', ':' or '-'",
+            field="conversation_id",
+        )
+    if conversation_url is not None and not frameable(conversation_url, hosts):
+        raise InvalidRequest(
+            f"conversation_url must be an https URL on {', '.join(hosts)}", field="conversation_url"
+        )
+    return conversation_id
 
 
 def frameable(url: str, hosts: Sequence[str]) -> bool:

@@ -16,7 +16,14 @@ from litestar.openapi import OpenAPIConfig
 
 from demo_relay.bootstrap import Container, running
 from demo_relay.entrypoints.http.access_log import access_log_middleware
-from demo_relay.entrypoints.http.demos import create_session, get_demo, get_tool, list_demos
+from demo_relay.entrypoints.http.auth import owner_guard
+from demo_relay.entrypoints.http.demos import (
+    create_session,
+    create_viewer_link,
+    get_demo,
+    get_tool,
+    list_demos,
+)
 from demo_relay.entrypoints.http.errors import EXCEPTION_HANDLERS
 from demo_relay.entrypoints.http.health import healthz, readyz
 from demo_relay.entrypoints.http.limits import ConnectionLimits, per_minute
@@ -68,6 +75,7 @@ def create_app(
             list_demos,
             get_demo,
             get_tool,
+            Router("/", route_handlers=[create_viewer_link], guards=[owner_guard(container.owner_tokens())]),
             Router(
                 "/",
                 route_handlers=[create_session],
@@ -85,6 +93,7 @@ def create_app(
             "handle_webhook": provide(container.handle_webhook),
             "forward_tool_call": provide(container.forward_tool_call),
             "start_session": provide(container.start_session),
+            "mint_viewer_link": provide(container.mint_viewer_link),
             "catalog": provide(container.catalog),
             "tokens": provide(container.tokens),
             "hub": provide(container.hub),

@@ -13,12 +13,15 @@ from demo_relay.domain.models import Demo
 from demo_relay.domain.ports import DemoCatalog
 from demo_relay.domain.use_cases.sessions import StartSession
 from demo_relay.domain.use_cases.tool_definition import tool_definition
+from demo_relay.domain.use_cases.viewer_links import MintViewerLink
 from demo_relay.entrypoints.http.schemas import (
     DemoOut,
     SessionIn,
     SessionOut,
     SupabaseAccess,
     VideoOut,
+    ViewerLinkIn,
+    ViewerLinkOut,
     WebSocketAccess,
 )
 
@@ -58,11 +61,23 @@ async def get_tool(
     return tool_definition(demo, f"{settings.webhook_url}?demo_id={demo.id}")
 
 
+@post(
+    "/api/demos/{demo_id:str}/viewer-links",
+    status_code=HTTP_201_CREATED,
+    summary="Mint a viewer link for one conversation (owner token)",
+)
+async def create_viewer_link(
+    demo_id: FromPath[str], data: JSONBody[ViewerLinkIn], mint_viewer_link: NamedDependency[MintViewerLink]
+) -> ViewerLinkOut:
+    link = await mint_viewer_link.execute(demo_id, data.conversation_id, data.conversation_url, data.ttl_s)
+    return ViewerLinkOut(url=link.url, grant=link.grant, expires_at=link.expires_at.isoformat())
+
+
 @post("/api/demos/{demo_id:str}/sessions", status_code=HTTP_201_CREATED, summary="Start a viewing session")
 async def create_session(
     demo_id: FromPath[str], data: JSONBody[SessionIn], start_session: NamedDependency[StartSession]
 ) -> SessionOut:
-    session = await start_session.execute(demo_id, data.conversation_id, data.conversation_url)
+    session = await start_session.execute(demo_id, data.conversation_id, data.conversation_url, data.grant)
     realtime = session.supabase
     return SessionOut(
         channel=session.channel,

@@ -17,6 +17,7 @@ log = logging.getLogger("demo_relay.http")
 STATUS_BY_ERROR: tuple[tuple[type[errors.DomainError], int], ...] = (
     # Who is asking, and may they.
     (errors.AuthenticationFailed, 401),
+    (errors.Unauthorized, 401),
     (errors.InvalidToken, 403),
     # The request itself: the caller must change it (Tavus's agent can act on 422 and 404).
     (errors.PayloadTooLarge, 413),

@@ -22,6 +22,19 @@ class DemoOut(msgspec.Struct):
 class SessionIn(msgspec.Struct, forbid_unknown_fields=False):
     conversation_id: str
     conversation_url: str | None = None
+    grant: str | None = None  # a viewer link's
+
+
+class ViewerLinkIn(msgspec.Struct, forbid_unknown_fields=False):
+    conversation_id: str
+    conversation_url: str | None = None
+    ttl_s: int | None = None
+
+
+class ViewerLinkOut(msgspec.Struct):
+    url: str
+    grant: str
+    expires_at: str
 
 
 class WebSocketAccess(msgspec.Struct):
