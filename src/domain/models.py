@@ -180,6 +180,16 @@ WebhookOutcome = Played | Recorded | Ignored | Duplicate
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelAccess:
+    """What a session token lets its holder do: follow `conversation_id` on the channel of `demo_id`
+    (None: every conversation of the demo)."""
+
+    demo_id: str
+    channel: str
+    conversation_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ViewerGrant:
     """What a viewer link proves: its holder may watch this conversation of this demo."""
 

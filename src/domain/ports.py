@@ -166,10 +166,16 @@ class TransportPolicy(Protocol):
 class ChannelTokens(Protocol):
     """Signed, expiring tokens that let a browser subscribe to one channel of the WebSocket hub."""
 
-    def issue(self, channel: str) -> tuple[str, datetime]: ...
+    def issue(self, channel: str, conversation_id: str | None = None) -> tuple[str, datetime]:
+        """A token for one conversation on `channel` (None: all of the channel's conversations)."""
+        ...
 
     def channel_of(self, token: str) -> str:
         """The channel a valid token is bound to; raises InvalidToken otherwise."""
+        ...
+
+    def conversation_of(self, token: str) -> str | None:
+        """The conversation a valid token is bound to (None: all of its channel's); InvalidToken otherwise."""
         ...
 
 

@@ -191,3 +191,17 @@ async def test_bad_token_wrong_channel_and_foreign_origin_are_refused(live: Live
         pass  # the right token with no Origin (non-browser client) is accepted
     async with await connect(live.ws_url, origin=live.base) as same_origin:  # type: ignore[arg-type]
         assert json.loads(await same_origin.recv())["event"] == "subscribed"
+
+
+async def test_two_prospects_on_one_demo_never_see_each_others_videos(live: Live) -> None:
+    other = await live.http.post(
+        f"/api/demos/{live.seeded.demo_id}/sessions", json={"conversation_id": "second-prospect"}
+    )
+    other_url = f"{other.json()['websocket']['url']}?token={other.json()['websocket']['token']}"
+    async with await subscribe(live.ws_url) as first, await subscribe(other_url) as second:
+        played = await live.webhook(tool_call("Pricing Walkthrough", "call_first"))
+        assert played.json()["status"] == "played"
+        assert (await next_event(first))["payload"]["title"] == "Pricing Walkthrough"
+        await assert_silent(second)  # the other prospect's page never receives it
+    async with await subscribe(other_url) as late:
+        await assert_silent(late)  # nor as a late joiner: the current video is per conversation

@@ -351,11 +351,17 @@ async def test_unknown_route_and_method_answer_json(client: AsyncTestClient[Any]
 
 async def test_session_tool_call_bridge(client: AsyncTestClient[Any], session: dict[str, Any]) -> None:
     url = f"/api/sessions/{session['channel']}/tool-calls"
-    body = tool_call("Product Overview", "bridge_1", conversation="from-daily")
+    body = tool_call("Product Overview", "bridge_1")  # the session's own conversation
     ok = await client.post(
         url, content=body, headers={"authorization": f"Bearer {session['websocket']['token']}"}
     )
     assert ok.status_code == 200 and ok.json()["status"] == "played"
+    # Another conversation's call with this viewer's token: refused, nothing played.
+    other_conversation = tool_call("Product Overview", "bridge_2", conversation="someone-else")
+    stolen = await client.post(
+        url, content=other_conversation, headers={"authorization": f"Bearer {session['websocket']['token']}"}
+    )
+    assert stolen.status_code == 403 and stolen.json()["error"] == "invalid_token"
     missing = await client.post(url, content=body)
     assert missing.status_code == 403 and missing.json()["error"] == "invalid_token"
     other = await client.post(

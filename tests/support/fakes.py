@@ -264,18 +264,26 @@ class FakeNotifier:
 
 
 class FakeTokens:
-    """Tokens are `tok:<channel>`; anything else is invalid."""
+    """Tokens are `tok:<channel>` or `tok:<channel>:<conversation>`; anything else is invalid."""
 
     def __init__(self, clock: FakeClock) -> None:
         self.clock = clock
 
-    def issue(self, channel: str) -> tuple[str, datetime]:
-        return f"tok:{channel}", self.clock.now() + timedelta(hours=1)
+    def issue(self, channel: str, conversation_id: str | None = None) -> tuple[str, datetime]:
+        suffix = f":{conversation_id}" if conversation_id else ""
+        return f"tok:{channel}{suffix}", self.clock.now() + timedelta(hours=1)
 
     def channel_of(self, token: str) -> str:
+        return self._parts(token)[0]
+
+    def conversation_of(self, token: str) -> str | None:
+        return self._parts(token)[1]
+
+    def _parts(self, token: str) -> tuple[str, str | None]:
         if not token.startswith("tok:"):
             raise InvalidToken("bad token")
-        return token[4:]
+        channel, _, conversation = token[4:].partition(":")
+        return channel, conversation or None
 
 
 class FixedPolicy:

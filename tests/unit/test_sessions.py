@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from demo_relay.domain import errors
-from demo_relay.domain.models import RealtimeProject, Transport
+from demo_relay.domain.models import ChannelAccess, RealtimeProject, Transport
 from demo_relay.domain.use_cases.sessions import StartSession, authorize_channel, frameable
 from tests.support.fakes import (
     FakeCatalog,
@@ -51,6 +51,7 @@ async def test_websocket_session_registers_and_hands_out_a_channel_token() -> No
     )
     assert session.websocket.url == f"wss://relay.example/ws/{channel}"
     assert world.tokens.channel_of(session.websocket.token) == channel
+    assert world.tokens.conversation_of(session.websocket.token) == "conv-1"  # bound to its conversation
     assert session.websocket.expires_at > world.clock.now()
     assert session.supabase is None
     assert await world.conversations.demo_for("conv-1") == world.demo.id
@@ -121,7 +122,9 @@ def test_authorize_channel_needs_a_token_of_exactly_that_channel() -> None:
     world = World()
     channel = f"demo-{world.demo.id}"
     token, _ = world.tokens.issue(channel)
-    assert authorize_channel(world.tokens, token, channel) == world.demo.id
+    assert authorize_channel(world.tokens, token, channel) == ChannelAccess(world.demo.id, channel, None)
+    bound, _ = world.tokens.issue(channel, "conv-1")
+    assert authorize_channel(world.tokens, bound, channel).conversation_id == "conv-1"
     with pytest.raises(errors.InvalidToken):
         authorize_channel(world.tokens, token, "demo-another")
     with pytest.raises(errors.InvalidToken):

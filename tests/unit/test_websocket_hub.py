@@ -288,3 +288,36 @@ async def test_notifier_reports_websocket_even_with_nobody_connected(
 def test_queue_size_must_be_positive(clock: FakeClock) -> None:
     with pytest.raises(ValueError, match="queue_size"):
         WebSocketHub(clock, queue_size=0)
+
+
+def test_a_viewer_receives_its_own_conversation_only_and_late_joins_per_conversation() -> None:
+    # Two prospects on one demo never see each other's videos; the owner (demo-wide) sees both; an event
+    # that names no conversation reaches everyone.
+    clock = FakeClock()
+    hub = WebSocketHub(clock)
+    channel = "demo-d1"
+    alice, bob, owner = hub.subscribe(channel, "alice"), hub.subscribe(channel, "bob"), hub.subscribe(channel)
+
+    def event(conversation: str | None, title: str, name: EventName = EventName.PLAY_VIDEO) -> ChannelEvent:
+        payload = {"conversation_id": conversation, "title": title}
+        return ChannelEvent(channel, name, payload, f"id-{title}", clock.now(), current_for_s=60)
+
+    assert hub.publish(event("alice", "for alice")) == 2  # alice and the owner
+    assert hub.publish(event(None, "for all")) == 3
+    titles = {
+        name: [json.loads(s.queue.get_nowait())["payload"]["title"] for _ in range(s.queue.qsize())]
+        for name, s in (("alice", alice), ("bob", bob), ("owner", owner))
+    }
+    assert titles == {
+        "alice": ["for alice", "for all"],
+        "bob": ["for all"],
+        "owner": ["for alice", "for all"],
+    }
+
+    hub.publish(event("alice", "alice again"))
+    late_bob, late_alice = hub.subscribe(channel, "bob"), hub.subscribe(channel, "alice")
+    assert json.loads(late_bob.queue.get_nowait())["payload"]["title"] == "for all"
+    assert json.loads(late_alice.queue.get_nowait())["payload"]["title"] == "alice again"
+    hub.publish(event("alice", "ended", EventName.SESSION_ENDED))
+    assert hub.current(channel, "alice") is not None  # the demo-wide video is still current
+    assert json.loads(hub.current(channel, "alice") or "{}")["payload"]["title"] == "for all"

@@ -60,6 +60,9 @@ class Subscription:
 
     channel: str
     queue: asyncio.Queue[str]
+    # The conversation this subscriber follows: it receives that conversation's events and those that name
+    # none. None: every event of the channel (a demo's owner watching all its conversations).
+    conversation_id: str | None = None
     close_code: int | None = None
     close_reason: str = ""
     _closed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
@@ -79,20 +82,42 @@ class Subscription:
             self._closed.set()
 
 
+@dataclass(frozen=True, slots=True)
+class _Current:
+    frame: str
+    until: datetime
+    order: int  # publication order, to tell the latest of several conversations' videos
+
+
 @dataclass
 class _Channel:
     subscribers: dict[Subscription, None] = field(default_factory=dict)  # an insertion-ordered set
-    current: str | None = None  # the latest play_video frame, while it is current
-    current_until: datetime | None = None
+    # The latest play_video of each conversation (None: of no conversation), while it is current.
+    currents: dict[str | None, _Current] = field(default_factory=dict)
 
     def drop_expired(self, now: datetime) -> None:
-        if self.current_until is not None and self.current_until <= now:
-            self.current = None
-            self.current_until = None
+        for key in [k for k, current in self.currents.items() if current.until <= now]:
+            del self.currents[key]
+
+    def current_for(self, conversation_id: str | None) -> str | None:
+        """What a late joiner following `conversation_id` sees: the latest current video it may see."""
+        visible = [c for k, c in self.currents.items() if _visible(conversation_id, k)]
+        return max(visible, key=lambda c: c.order).frame if visible else None
 
     @property
     def idle(self) -> bool:
-        return not self.subscribers and self.current is None
+        return not self.subscribers and not self.currents
+
+
+def _visible(follows: str | None, event_conversation: str | None) -> bool:
+    """Whether a subscriber following `follows` receives an event of `event_conversation`: its own
+    conversation's events and those of none; a demo-wide subscriber (None) receives all."""
+    return follows is None or event_conversation is None or follows == event_conversation
+
+
+def _conversation_of(event: ChannelEvent) -> str | None:
+    value = event.payload.get("conversation_id")
+    return value if isinstance(value, str) and value else None
 
 
 class WebSocketHub:
@@ -113,20 +138,23 @@ class WebSocketHub:
         # (current_until, channel) of every stored current video: lets `_sweep` forget expired videos of
         # channels nobody touches again, without scanning all channels.
         self._expiries: list[tuple[datetime, str]] = []
+        self._published = 0
         self._closed = False
 
-    def subscribe(self, channel: str) -> Subscription:
-        """Joins `channel`. The channel's current play_video, if any, is already queued: taking it and
-        joining happen in one step, so an event published meanwhile is neither lost nor sent twice."""
-        subscription = Subscription(channel, asyncio.Queue(maxsize=self._queue_size))
+    def subscribe(self, channel: str, conversation_id: str | None = None) -> Subscription:
+        """Joins `channel`, following one conversation (None: all of them). The current play_video it may
+        see, if any, is already queued: taking it and joining happen in one step, so an event published
+        meanwhile is neither lost nor sent twice."""
+        subscription = Subscription(channel, asyncio.Queue(maxsize=self._queue_size), conversation_id)
         if self._closed:
             subscription._close(CLOSE_GOING_AWAY, "server shutting down")
             return subscription
         now = self._sweep()
         entry = self._channels.setdefault(channel, _Channel())
         entry.drop_expired(now)
-        if entry.current is not None:
-            subscription.queue.put_nowait(entry.current)
+        current = entry.current_for(conversation_id)
+        if current is not None:
+            subscription.queue.put_nowait(current)
         entry.subscribers[subscription] = None
         return subscription
 
@@ -141,22 +169,26 @@ class WebSocketHub:
             del self._channels[subscription.channel]
 
     def publish(self, event: ChannelEvent) -> int:
-        """Queues the event for every subscriber of its channel; returns how many took it. Never awaits:
-        a subscriber whose queue is full is dropped (close 1013) instead of slowing anyone down."""
+        """Queues the event for every subscriber of its channel that may see it (its conversation's
+        subscribers and the channel-wide ones); returns how many took it. Never awaits: a subscriber whose
+        queue is full is dropped (close 1013) instead of slowing anyone down."""
         if self._closed:
             return 0
         now = self._sweep()
         frame = encode_frame(event)  # once per event, shared by all subscribers
         entry = self._channels.get(event.channel)
+        conversation_id = _conversation_of(event)
         if event.event == EventName.PLAY_VIDEO:
             entry = entry or self._channels.setdefault(event.channel, _Channel())
-            self._remember(event, entry, frame, now)
+            self._remember(event, entry, frame, now, conversation_id)
         elif event.event == EventName.SESSION_ENDED and entry is not None:
-            entry.current = entry.current_until = None
+            entry.currents.pop(conversation_id, None)
         if entry is None:
             return 0
         delivered = 0
         for subscription in list(entry.subscribers):
+            if not _visible(subscription.conversation_id, conversation_id):
+                continue
             try:
                 subscription.queue.put_nowait(frame)
             except asyncio.QueueFull:
@@ -168,14 +200,14 @@ class WebSocketHub:
             del self._channels[event.channel]
         return delivered
 
-    def current(self, channel: str) -> str | None:
-        """The channel's latest play_video frame if it is still current (sent less than its
-        `current_for_s` ago, no session_ended since), else None."""
+    def current(self, channel: str, conversation_id: str | None = None) -> str | None:
+        """The latest play_video frame a late joiner following `conversation_id` would get, if it is still
+        current (sent less than its `current_for_s` ago, no session_ended of its conversation since)."""
         entry = self._channels.get(channel)
         if entry is None:
             return None
         entry.drop_expired(self._clock.now())
-        return entry.current
+        return entry.current_for(conversation_id)
 
     def subscriber_count(self, channel: str) -> int:
         entry = self._channels.get(channel)
@@ -198,14 +230,17 @@ class WebSocketHub:
         self._channels.clear()
         self._expiries.clear()
 
-    def _remember(self, event: ChannelEvent, entry: _Channel, frame: str, now: datetime) -> None:
+    def _remember(
+        self, event: ChannelEvent, entry: _Channel, frame: str, now: datetime, conversation_id: str | None
+    ) -> None:
         window = self._default_current_s if event.current_for_s is None else event.current_for_s
         sent_at = event.sent_at if event.sent_at.tzinfo else event.sent_at.replace(tzinfo=UTC)
         until = sent_at + timedelta(seconds=window)
         if until <= now:  # already over (or a zero window): nothing for late joiners
-            entry.current = entry.current_until = None
+            entry.currents.pop(conversation_id, None)
             return
-        entry.current, entry.current_until = frame, until
+        self._published += 1
+        entry.currents[conversation_id] = _Current(frame, until, self._published)
         heapq.heappush(self._expiries, (until, event.channel))
 
     def _sweep(self) -> datetime:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from demo_relay.adapters.tokens.signed_claims import SignedClaims
-from demo_relay.domain.errors import ConfigurationError
+from demo_relay.domain.errors import ConfigurationError, InvalidToken
 from demo_relay.domain.ports import Clock
 
 # Unchanged since the first release: tokens pages hold stay valid across upgrades.
@@ -23,10 +23,16 @@ class JwtChannelTokens:
         self._claims = SignedClaims(secret, KEY_CONTEXT, AUDIENCE, clock, leeway_s=leeway_s)
         self._ttl_s = int(ttl_s)
 
-    def issue(self, channel: str) -> tuple[str, datetime]:
-        """A token for `channel` and the moment it expires."""
-        return self._claims.sign(channel, self._ttl_s)
+    def issue(self, channel: str, conversation_id: str | None = None) -> tuple[str, datetime]:
+        """A token for `channel` (and one conversation on it) and the moment it expires."""
+        return self._claims.sign(channel, self._ttl_s, {"conv": conversation_id} if conversation_id else None)
 
     def channel_of(self, token: str) -> str:
         """The channel a valid token is bound to; InvalidToken for anything else."""
         return str(self._claims.verify(token)["sub"])
+
+    def conversation_of(self, token: str) -> str | None:
+        conversation_id = self._claims.verify(token).get("conv")
+        if conversation_id is not None and (not isinstance(conversation_id, str) or not conversation_id):
+            raise InvalidToken("the token names no valid conversation")
+        return conversation_id

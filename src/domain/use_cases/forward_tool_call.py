@@ -4,11 +4,12 @@ conversation is Tavus's to report, through the signed webhook."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from demo_relay.domain.errors import InvalidRequest
+from demo_relay.domain.errors import InvalidRequest, InvalidToken
 from demo_relay.domain.models import (
     PLAY_VIDEO_TOOL,
+    ChannelAccess,
     Duplicate,
     Ignored,
     IgnoredEvent,
@@ -27,7 +28,8 @@ class ForwardToolCall:
     play_video: PlayVideo
     max_body_bytes: int = 65536
 
-    async def execute(self, body: bytes, demo_id: str) -> WebhookOutcome:
+    async def execute(self, body: bytes, access: ChannelAccess) -> WebhookOutcome:
+        """`access`: the session token's. A call may only be of the token's own conversation."""
         check_size(body, self.max_body_bytes)
         document, event = read_event(body)
         if isinstance(event, LifecycleEvent):
@@ -38,9 +40,13 @@ class ForwardToolCall:
             return Ignored(f"tool {event.name[:64]!r} is not handled here")
         # Its own key space: a page can never pre-claim the key of a signed delivery and turn it into a
         # duplicate (nor the other way round).
+        if access.conversation_id is not None:
+            if event.conversation_id not in (None, access.conversation_id):
+                raise InvalidToken("the session token is for another conversation")
+            event = replace(event, conversation_id=access.conversation_id)
         call_key = dedupe_key(event, None, body)
-        key = f"bridge:{demo_id}:{call_key}"
-        delivery = Delivery(key, bound_demo_id=demo_id, event_key=call_key)
+        key = f"bridge:{access.conversation_id or access.demo_id}:{call_key}"
+        delivery = Delivery(key, bound_demo_id=access.demo_id, event_key=call_key)
         if not await self.deliveries.claim(record_of(event, key, document)):
             return Duplicate(key)
         async with self.deliveries.settling(key) as settle:

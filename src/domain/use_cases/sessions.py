@@ -17,6 +17,7 @@ from demo_relay.domain.errors import (
     UnknownDemo,
 )
 from demo_relay.domain.models import (
+    ChannelAccess,
     RealtimeAccess,
     RealtimeProject,
     Session,
@@ -66,7 +67,7 @@ class StartSession:
             raise UnknownDemo("no demo with that id", demo_id=demo_id)
         await self.conversations.register(conversation_id, demo.id, conversation_url)
         channel = channel_for(demo.id)
-        token, expires_at = self.tokens.issue(channel)
+        token, expires_at = self.tokens.issue(channel, conversation_id)
         transport = self.transports.transport_for(channel)
         return Session(
             demo_id=demo.id,
@@ -131,12 +132,12 @@ def frameable(url: str, hosts: Sequence[str]) -> bool:
     return any(host.endswith(p[1:]) if p.startswith("*.") else host == p for p in hosts)
 
 
-def authorize_channel(tokens: ChannelTokens, token: str, channel: str) -> str:
-    """The demo id a session token grants on `channel`; InvalidToken unless the token is valid and bound
-    to exactly that channel."""
+def authorize_channel(tokens: ChannelTokens, token: str, channel: str) -> ChannelAccess:
+    """What a session token grants on `channel`; InvalidToken unless the token is valid and bound to
+    exactly that channel."""
     if tokens.channel_of(token) != channel:
         raise InvalidToken("the token is not valid for this channel")
     demo_id = demo_id_of(channel)
     if demo_id is None:
         raise InvalidToken("not a demo channel")
-    return demo_id
+    return ChannelAccess(demo_id, channel, tokens.conversation_of(token))

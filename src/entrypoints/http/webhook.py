@@ -54,9 +54,9 @@ async def session_tool_call(
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidToken("an Authorization: Bearer <session token> header is required")
-    demo_id = authorize_channel(tokens, token.strip(), channel)
+    access = authorize_channel(tokens, token.strip(), channel)
     with metrics.track_webhook() as track:
-        outcome = await forward_tool_call.execute(await request.body(), demo_id)
+        outcome = await forward_tool_call.execute(await request.body(), access)
         track(outcome_name(outcome))
     return to_response(outcome)
 

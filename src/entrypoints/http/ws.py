@@ -22,6 +22,7 @@ from litestar.params import FromPath, FromQuery, SkipValidation
 from demo_relay.adapters.notifiers.websocket_hub import Subscription, WebSocketHub
 from demo_relay.config import Settings
 from demo_relay.domain.errors import InvalidToken
+from demo_relay.domain.models import ChannelAccess
 from demo_relay.domain.ports import ChannelTokens
 from demo_relay.domain.use_cases.sessions import authorize_channel
 from demo_relay.entrypoints.http.limits import ConnectionLimits
@@ -72,7 +73,7 @@ async def ws_handler(
         await _refuse(socket, CLOSE_ORIGIN_NOT_ALLOWED, "origin not allowed")
         return
     try:
-        authorize_channel(tokens, token or "", channel)
+        access = authorize_channel(tokens, token or "", channel)
     except InvalidToken:
         log.info("websocket refused: invalid token for %s", channel)
         await _refuse(socket, CLOSE_INVALID_TOKEN, "invalid token")
@@ -84,7 +85,7 @@ async def ws_handler(
         await _refuse(socket, CLOSE_TRY_AGAIN_LATER, "too many connections")
         return
     try:
-        await _serve(socket, hub, channel, settings.ws_max_message_bytes)
+        await _serve(socket, hub, access, settings.ws_max_message_bytes)
     finally:
         connection_limits.release(admitted)
 
@@ -108,10 +109,14 @@ async def _refuse(socket: WebSocket[Any, Any, Any], code: int, reason: str) -> N
         pass
 
 
-async def _serve(socket: WebSocket[Any, Any, Any], hub: WebSocketHub, channel: str, limit: int) -> None:
+async def _serve(
+    socket: WebSocket[Any, Any, Any], hub: WebSocketHub, access: ChannelAccess, limit: int
+) -> None:
     # Subscribed before `subscribed` is sent: the current video is already queued and anything published
-    # while the handshake completes waits in the queue, so nothing is lost or doubled.
-    subscription = hub.subscribe(channel)
+    # while the handshake completes waits in the queue, so nothing is lost or doubled. A viewer's token
+    # follows its own conversation: another prospect's videos on the same demo never reach it.
+    channel = access.channel
+    subscription = hub.subscribe(channel, access.conversation_id)
     send_lock = asyncio.Lock()
 
     async def send(frame: str) -> None:
