@@ -193,6 +193,7 @@ class Container(containers.DeclarativeContainer):
         ForwardToolCall,
         deliveries=deliveries,
         play_video=play_video,
+        conversations=conversations,
         max_body_bytes=settings.provided.max_webhook_bytes,
     )
     start_session = providers.Singleton(

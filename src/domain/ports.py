@@ -88,6 +88,10 @@ class ConversationDirectory(Protocol):
 
     async def demo_for(self, conversation_id: str) -> str | None: ...
 
+    async def is_ended(self, conversation_id: str) -> bool:
+        """True once Tavus reported its end (unknown conversations have not ended)."""
+        ...
+
     async def end(self, conversation_id: str) -> str | None:
         """Marks the conversation ended; returns its demo id (None when unknown)."""
         ...

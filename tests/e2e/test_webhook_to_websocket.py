@@ -161,7 +161,14 @@ async def test_late_subscriber_gets_the_current_video_and_shutdown_ends_it(live:
         ended = await next_event(late)
         assert ended["event"] == "session_ended"
         assert ended["payload"] == {"conversation_id": CONVERSATION, "reason": "participant_left_timeout"}
-    async with await subscribe(live.ws_url) as after:
+    with pytest.raises(InvalidStatus) as refused:  # the ended conversation's token subscribes no more
+        await connect(live.ws_url)
+    assert refused.value.response.status_code == 403
+    again = await live.http.post(
+        f"/api/demos/{live.seeded.demo_id}/sessions", json={"conversation_id": CONVERSATION}
+    )
+    renewed = again.json()["websocket"]
+    async with await subscribe(f"{renewed['url']}?token={renewed['token']}") as after:
         await assert_silent(after)  # session_ended cleared the current video
 
 

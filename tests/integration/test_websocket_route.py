@@ -32,7 +32,7 @@ from demo_relay.config import Settings
 from demo_relay.domain.models import ChannelEvent, EventName
 from demo_relay.entrypoints.http.limits import ConnectionLimits
 from demo_relay.entrypoints.http.ws import ws_handler
-from tests.support.fakes import FakeClock
+from tests.support.fakes import FakeClock, FakeConversations
 
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 CHANNEL = "demo-3f0c2a8e-8d1b-4a57-9d5e-0b6f1c2d3e4f"
@@ -48,6 +48,7 @@ class Server:
     hub: WebSocketHub
     tokens: JwtChannelTokens
     clock: FakeClock
+    conversations: FakeConversations
 
     def url(self, channel: str = CHANNEL, token: str | None = None) -> str:
         if token is None:
@@ -64,6 +65,7 @@ async def running_server(
     tokens = JwtChannelTokens(SECRET, ttl_s=600, clock=clock)
     settings = Settings(allowed_origins=(ALLOWED_ORIGIN,), ws_max_message_bytes=4096)
     connection_limits = limits or ConnectionLimits(per_token=1000, per_client=1000)
+    conversations = FakeConversations()
     app = Litestar(
         route_handlers=[ws_handler],
         logging_config=None,  # Litestar's default replaces the root handlers, hiding records from caplog
@@ -72,6 +74,7 @@ async def running_server(
             "tokens": Provide(lambda: tokens, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "connection_limits": Provide(lambda: connection_limits, sync_to_thread=False),
+            "conversations": Provide(lambda: conversations, sync_to_thread=False),
         },
     )
     config = uvicorn.Config(
@@ -89,7 +92,7 @@ async def running_server(
         await eventually(lambda: server.started or task.done())
         assert server.started, "uvicorn did not start"
         port = server.servers[0].sockets[0].getsockname()[1]
-        yield Server(f"ws://127.0.0.1:{port}", hub, tokens, clock)
+        yield Server(f"ws://127.0.0.1:{port}", hub, tokens, clock, conversations)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, TIMEOUT)
@@ -359,3 +362,14 @@ async def test_connections_are_capped_per_token_and_per_client_address() -> None
         again = await connect(server.url(token=token), open_timeout=TIMEOUT)  # a slot was released
         for ws in (second, other, again):
             await ws.close()
+
+
+async def test_a_token_of_an_ended_conversation_no_longer_subscribes(server: Server) -> None:
+    await server.conversations.register("conv-1", "d1", None)
+    token, _ = server.tokens.issue(CHANNEL, "conv-1")
+    async with await connect(server.url(token=token), open_timeout=TIMEOUT) as live:
+        assert await receive(live) == {"event": "subscribed", "payload": {"channel": CHANNEL}}
+    await server.conversations.end("conv-1")
+    with pytest.raises(InvalidStatus) as refused:
+        await connect(server.url(token=token), open_timeout=TIMEOUT)
+    assert refused.value.response.status_code == 403

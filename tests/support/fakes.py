@@ -180,6 +180,9 @@ class FakeConversations:
     async def demo_for(self, conversation_id: str) -> str | None:
         return self.demo_of.get(conversation_id)
 
+    async def is_ended(self, conversation_id: str) -> bool:
+        return conversation_id in self.ended
+
     async def end(self, conversation_id: str) -> str | None:
         if conversation_id not in self.demo_of:
             return None

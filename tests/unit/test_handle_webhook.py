@@ -85,7 +85,7 @@ class World:
             clock=self.clock,
             max_body_bytes=4096,
         )
-        self.bridge = ForwardToolCall(deliveries, play_video, max_body_bytes=4096)
+        self.bridge = ForwardToolCall(deliveries, play_video, self.conversations, max_body_bytes=4096)
 
     async def send(
         self,
@@ -457,3 +457,12 @@ async def test_a_viewer_token_bridges_only_its_own_conversation(world: World) ->
     [event] = world.notifier.events
     assert event.payload["conversation_id"] == CONVERSATION  # the token's conversation, for its viewers only
     assert list(world.ledger.entries) == [f"bridge:{CONVERSATION}:call_y"]
+
+
+async def test_an_ended_conversation_takes_no_more_bridged_calls(world: World) -> None:
+    viewer = ChannelAccess(world.demo.id, f"demo-{world.demo.id}", CONVERSATION)
+    await world.send(fixture_bytes("system.shutdown.json"))
+    body = json.dumps(tool_call({"video_title": "Product Overview"})).encode()
+    with pytest.raises(errors.InvalidToken, match="ended"):
+        await world.bridge.execute(body, viewer)
+    assert [e.event for e in world.notifier.events] == [EventName.SESSION_ENDED]

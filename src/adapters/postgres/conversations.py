@@ -68,6 +68,16 @@ class AsyncpgConversationDirectory:
             )
         return demo_id
 
+    async def is_ended(self, conversation_id: str) -> bool:
+        if "\x00" in conversation_id:
+            return False
+        async with translate_errors():
+            return bool(
+                await self._pool.fetchval(
+                    "select status = 'ended' from conversations where conversation_id = $1", conversation_id
+                )
+            )
+
     async def end(self, conversation_id: str) -> str | None:
         if "\x00" in conversation_id:
             return None

@@ -16,6 +16,7 @@ from demo_relay.domain.models import (
     LifecycleEvent,
     WebhookOutcome,
 )
+from demo_relay.domain.ports import ConversationDirectory
 from demo_relay.domain.use_cases.dedupe import dedupe_key
 from demo_relay.domain.use_cases.deliveries import Deliveries, Delivery, record_of
 from demo_relay.domain.use_cases.parse import check_size, read_event
@@ -26,6 +27,7 @@ from demo_relay.domain.use_cases.play_video import PlayVideo
 class ForwardToolCall:
     deliveries: Deliveries
     play_video: PlayVideo
+    conversations: ConversationDirectory
     max_body_bytes: int = 65536
 
     async def execute(self, body: bytes, access: ChannelAccess) -> WebhookOutcome:
@@ -43,6 +45,8 @@ class ForwardToolCall:
         if access.conversation_id is not None:
             if event.conversation_id not in (None, access.conversation_id):
                 raise InvalidToken("the session token is for another conversation")
+            if await self.conversations.is_ended(access.conversation_id):
+                raise InvalidToken("the conversation has ended")
             event = replace(event, conversation_id=access.conversation_id)
         call_key = dedupe_key(event, None, body)
         key = f"bridge:{access.conversation_id or access.demo_id}:{call_key}"

@@ -101,6 +101,7 @@ def create_app(
             "database": provide(container.database),
             "metrics": provide(lambda: metrics),
             "connection_limits": provide(lambda: connection_limits),
+            "conversations": provide(container.conversations),
         },
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -21,9 +21,9 @@ from litestar.params import FromPath, FromQuery, SkipValidation
 
 from demo_relay.adapters.notifiers.websocket_hub import Subscription, WebSocketHub
 from demo_relay.config import Settings
-from demo_relay.domain.errors import InvalidToken
+from demo_relay.domain.errors import DomainError, InvalidToken
 from demo_relay.domain.models import ChannelAccess
-from demo_relay.domain.ports import ChannelTokens
+from demo_relay.domain.ports import ChannelTokens, ConversationDirectory
 from demo_relay.domain.use_cases.sessions import authorize_channel
 from demo_relay.entrypoints.http.limits import ConnectionLimits
 
@@ -66,6 +66,7 @@ async def ws_handler(
     tokens: NamedDependency[SkipValidation[ChannelTokens]],
     settings: NamedDependency[Settings],
     connection_limits: NamedDependency[ConnectionLimits],
+    conversations: NamedDependency[SkipValidation[ConversationDirectory]],
     token: FromQuery[str | None] = None,
 ) -> None:
     if not origin_allowed(socket.headers.get("origin"), settings.origins):
@@ -78,6 +79,10 @@ async def ws_handler(
         log.info("websocket refused: invalid token for %s", channel)
         await _refuse(socket, CLOSE_INVALID_TOKEN, "invalid token")
         return
+    if access.conversation_id is not None and await _ended(conversations, access.conversation_id):
+        log.info("websocket refused: the conversation of this token has ended (%s)", channel)
+        await _refuse(socket, CLOSE_INVALID_TOKEN, "the conversation has ended")
+        return
     client = socket.client.host if socket.client else "-"
     admitted = connection_limits.admit(token or "", client)
     if admitted is None:
@@ -88,6 +93,14 @@ async def ws_handler(
         await _serve(socket, hub, access, settings.ws_max_message_bytes)
     finally:
         connection_limits.release(admitted)
+
+
+async def _ended(conversations: ConversationDirectory, conversation_id: str) -> bool:
+    try:
+        return await conversations.is_ended(conversation_id)
+    except DomainError:  # the database is away: the hub itself needs none, so do not refuse for that
+        log.warning("could not check whether conversation %s has ended", conversation_id)
+        return False
 
 
 def origin_allowed(origin: str | None, allowed: Iterable[str]) -> bool:
