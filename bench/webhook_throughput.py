@@ -29,7 +29,7 @@ from demo_relay.adapters.clock import SystemClock
 from demo_relay.adapters.notifiers.websocket_hub import WebSocketHub
 from demo_relay.adapters.postgres.embedded import EmbeddedPostgres
 from demo_relay.domain.models import ChannelEvent, EventName
-from tests.support.app import CONVERSATION, SeededApp, make_settings, tavus_headers
+from tests.support.app import CONVERSATION, SeededApp, make_settings, owner_headers, tavus_headers
 from tests.support.server import free_port, running
 
 BENCH_SECRET = "bench-secret-0123456789"
@@ -45,7 +45,11 @@ async def webhook_latency(dsn: str, data_dir: Path) -> None:
     port = free_port()
     seeded = SeededApp(make_settings(data_dir, dsn, port=port), dsn)
     async with running(seeded.app, port) as base, httpx.AsyncClient(base_url=base) as http:
-        await http.post(f"/api/demos/{seeded.demo_id}/sessions", json={"conversation_id": CONVERSATION})
+        await http.post(
+            f"/api/demos/{seeded.demo_id}/sessions",
+            headers=owner_headers(),
+            json={"conversation_id": CONVERSATION},
+        )
         baseline: list[float] = []
         for _ in range(REQUESTS):
             t = time.perf_counter()

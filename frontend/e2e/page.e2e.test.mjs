@@ -46,6 +46,21 @@ const DIST = path.resolve(process.env.FRONTEND_DIST ?? path.join(FRONTEND, '..',
 const SERVICE_BIN = process.env.DEMO_RELAY_BIN ?? path.join(REPO, '.venv', 'bin', 'demo-relay');
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const SECRET = `e2e-${randomUUID()}`;
+// The owner's token: the test mints a viewer link per conversation, as an owner would for a prospect.
+const ADMIN_TOKEN = `e2e-admin-${randomUUID()}`;
+const OWNER = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
+/** A viewer link of the stack's demo for one conversation (what a prospect opens). */
+async function viewerLink(stack, conversationId) {
+  const response = await fetch(`${stack.base}/api/demos/${stack.demoId}/viewer-links`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...OWNER },
+    body: JSON.stringify({ conversation_id: conversationId }),
+  });
+  const link = await response.json();
+  assert.equal(response.status, 201, JSON.stringify(link));
+  return link.url;
+}
 // The conversation of the shutdown fixture, so its system.shutdown ends this page's session.
 const FIXTURE_CONVERSATION = 'c7f3a1b2e9d0';
 const CORNER_SLACK_PX = 24;
@@ -208,6 +223,7 @@ async function startStack(transport, { privateChannels = false } = {}) {
       PORT: String(port),
       DATA_DIR: path.join(dataDir, 'data'),
       TAVUS_WEBHOOK_SECRET: SECRET,
+      ADMIN_TOKEN,
       FRONTEND_DIST: DIST,
       DEMO_RELAY_CONFIG: path.join(dataDir, 'absent.toml'),
     });
@@ -322,9 +338,7 @@ async function openPage(stack, viewport, conversationId, { dropsSockets = false 
   });
   page.on('pageerror', (error) => complaints.push(`pageerror: ${error.message}`));
   const cdp = await context.newCDPSession(page);
-  const response = await page.goto(
-    `${stack.base}/demos/${stack.demoId}?conversation_id=${encodeURIComponent(conversationId)}`,
-  );
+  const response = await page.goto(await viewerLink(stack, conversationId));
   // The page runs under its real CSP: a blocked script, socket or video would be a console complaint.
   assert.match(response?.headers()['content-security-policy'] ?? '', /frame-ancestors 'none'/);
 
@@ -665,7 +679,7 @@ describe('over private Supabase Realtime channels (REALTIME_PRIVATE=true, setAut
     assert.ok(stack);
     const response = await fetch(`${stack.base}/api/demos/${stack.demoId}/sessions`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', ...OWNER },
       body: JSON.stringify({ conversation_id: `e2e-private-${randomUUID()}` }),
     });
     const session = await response.json();

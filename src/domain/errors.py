@@ -76,8 +76,8 @@ class VideoMissing(NotFound):
 
 
 class ConversationConflict(DomainError):
-    """The conversation is registered to another demo. Sessions are unauthenticated (the page opens them),
-    so re-pointing a live conversation would let anyone divert its videos to another channel."""
+    """The conversation is registered to another demo. A conversation is never re-pointed: its videos
+    must not be diverted to another demo's channel, whoever holds a proof for that other demo."""
 
     code = "conversation_conflict"
 

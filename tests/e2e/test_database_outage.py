@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 from websockets.asyncio.client import connect
 
-from tests.support.app import CONVERSATION, SeededApp, make_settings, tavus_headers
+from tests.support.app import CONVERSATION, SeededApp, make_settings, owner_headers, tavus_headers
 from tests.support.pg_proxy import PostgresProxy
 from tests.support.server import free_port, running
 from tests.support.tavus_fixtures import fixture_bytes
@@ -26,7 +26,11 @@ async def test_database_outage_is_503_and_the_retry_delivers(
     seeded = SeededApp(make_settings(tmp_path, proxy.dsn, port=port), proxy.dsn)
     async with running(seeded.app, port) as base, httpx.AsyncClient(base_url=base, timeout=15) as http:
         session = (
-            await http.post(f"/api/demos/{seeded.demo_id}/sessions", json={"conversation_id": CONVERSATION})
+            await http.post(
+                f"/api/demos/{seeded.demo_id}/sessions",
+                headers=owner_headers(),
+                json={"conversation_id": CONVERSATION},
+            )
         ).json()
         async with connect(f"{session['websocket']['url']}?token={session['websocket']['token']}") as ws:
             assert json.loads(await ws.recv())["event"] == "subscribed"

@@ -24,6 +24,8 @@ BIN = Path(sys.executable).parent
 SECRET = "serve-test-secret"
 WRONG_SECRET = "wrong-secret-0123456789"
 HEADER_TIMEOUT_S = 1.0
+ADMIN_TOKEN = "serve-admin-token-0123456789"
+OWNER = {"authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +43,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         "TAVUS_WEBHOOK_SECRET": SECRET,
         "DEMO_RELAY_CONFIG": str(data_dir / "absent.toml"),
         "HTTP_HEADER_TIMEOUT_S": str(HEADER_TIMEOUT_S),
+        "ADMIN_TOKEN": ADMIN_TOKEN,
     }
     started = time.monotonic()
     # A file, not a pipe: nobody drains a pipe while the tests run, and the secrets test reads the log.
@@ -73,7 +76,7 @@ def test_send_tool_call_reaches_a_subscriber(served: tuple[str, dict[str, str], 
     base, env, _ = served
     demo = httpx.get(f"{base}/api/demos").json()[0]
     session = httpx.post(
-        f"{base}/api/demos/{demo['id']}/sessions", json={"conversation_id": "c7f3a1b2e9d0"}
+        f"{base}/api/demos/{demo['id']}/sessions", headers=OWNER, json={"conversation_id": "c7f3a1b2e9d0"}
     ).json()
 
     async def scenario() -> dict[str, object]:
@@ -185,7 +188,7 @@ def test_a_websocket_outlives_the_header_deadline(served: tuple[str, dict[str, s
     base, _, _ = served
     demo = httpx.get(f"{base}/api/demos").json()[0]
     session = httpx.post(
-        f"{base}/api/demos/{demo['id']}/sessions", json={"conversation_id": "ws-long"}
+        f"{base}/api/demos/{demo['id']}/sessions", headers=OWNER, json={"conversation_id": "ws-long"}
     ).json()
 
     async def scenario() -> None:

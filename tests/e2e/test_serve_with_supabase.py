@@ -25,6 +25,7 @@ from tests.support.supabase import node_listener
 
 BIN = Path(sys.executable).parent
 SECRET = "serve-supabase-secret"
+ADMIN_TOKEN = "supabase-serve-admin-0123456789"
 
 
 def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[Any]:
@@ -57,6 +58,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "PORT": str(relay_port),
             "DATA_DIR": str(work / "data"),
             "TAVUS_WEBHOOK_SECRET": SECRET,
+            "ADMIN_TOKEN": ADMIN_TOKEN,
             "DEMO_RELAY_CONFIG": str(work / "absent.toml"),
             "SUPABASE_URL": supabase_url,
             "SUPABASE_SERVICE_ROLE_KEY": keys["service_key"],
@@ -84,7 +86,11 @@ def test_serve_seeded_the_project_through_the_storage_api(stack: dict[str, Any])
 def test_send_tool_call_reaches_a_supabase_js_subscriber(stack: dict[str, Any]) -> None:
     base = stack["base"]
     [demo] = httpx.get(f"{base}/api/demos").json()
-    session = httpx.post(f"{base}/api/demos/{demo['id']}/sessions", json={"conversation_id": "c-cli"}).json()
+    session = httpx.post(
+        f"{base}/api/demos/{demo['id']}/sessions",
+        headers={"authorization": f"Bearer {ADMIN_TOKEN}"},
+        json={"conversation_id": "c-cli"},
+    ).json()
     assert session["transport"] == "supabase"
     assert session["supabase"]["anon_key"] == stack["keys"]["anon_key"]
     assert stack["keys"]["service_key"] not in json.dumps(session)

@@ -38,7 +38,7 @@ from demo_relay.adapters.sample_clips import load_samples
 from demo_relay.bootstrap import build_container
 from demo_relay.domain.models import Transport
 from demo_relay.entrypoints.http.app import create_app
-from tests.support.app import CONVERSATION, make_settings, tavus_headers
+from tests.support.app import CONVERSATION, make_settings, owner_headers, tavus_headers
 from tests.support.server import free_port, running
 from tests.support.supabase import RunningFakeSupabase, node_listener, running_fake_supabase
 
@@ -76,6 +76,7 @@ class Relay:
     async def start_session(self, http: httpx.AsyncClient, name: str) -> dict[str, Any]:
         response = await http.post(
             f"{self.base}/api/demos/{self.demos[name]}/sessions",
+            headers=owner_headers(),
             json={"conversation_id": self.conversation(name)},
         )
         assert response.status_code == 201, response.text
@@ -409,7 +410,11 @@ async def test_serve_seeds_an_empty_project_bucket_included(
             assert sorted(supabase.fake.stats.uploads) == sorted(
                 f"{BUCKET}/{demo['id']}/{s.file.name}" for s in load_samples()
             )
-            await http.post(f"{base}/api/demos/{demo['id']}/sessions", json={"conversation_id": "c-seed"})
+            await http.post(
+                f"{base}/api/demos/{demo['id']}/sessions",
+                headers=owner_headers(),
+                json={"conversation_id": "c-seed"},
+            )
             body = tool_call("Product Overview", "c-seed")
             played = await http.post(f"{base}/api/tavus-webhook", content=body, headers=tavus_headers(body))
             assert played.status_code == 200, played.text
@@ -422,7 +427,11 @@ async def test_public_url_mode(tmp_path: Path, database_url: str, db_pool: async
         demo_id = await add_demo(AsyncpgDemoCatalog(db_pool, title_match_threshold=0.3), supabase, "P")
         settings = supabase_settings(tmp_path, database_url, supabase, storage_url_mode="public")
         async with serve_relay(settings, database_url) as base:
-            await http.post(f"{base}/api/demos/{demo_id}/sessions", json={"conversation_id": "c-pub"})
+            await http.post(
+                f"{base}/api/demos/{demo_id}/sessions",
+                headers=owner_headers(),
+                json={"conversation_id": "c-pub"},
+            )
             body = tool_call("product overview", "c-pub")
             played = await http.post(f"{base}/api/tavus-webhook", content=body, headers=tavus_headers(body))
             assert played.status_code == 200, played.text
@@ -456,7 +465,9 @@ async def test_private_channels_admit_only_the_sessions_channel(
             supabase_jwt_secret=supabase.fake.jwt_secret,
         )
         base = await stack.enter_async_context(serve_relay(settings, database_url))
-        response = await http.post(f"{base}/api/demos/{mine}/sessions", json={"conversation_id": "c-priv"})
+        response = await http.post(
+            f"{base}/api/demos/{mine}/sessions", headers=owner_headers(), json={"conversation_id": "c-priv"}
+        )
         access = response.json()["supabase"]
         assert access["private"] is True and access["access_token"]
 

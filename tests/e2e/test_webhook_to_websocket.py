@@ -23,6 +23,7 @@ from tests.support.app import (
     SECRET,
     SeededApp,
     make_settings,
+    owner_headers,
     standard_webhook_headers,
     tavus_headers,
 )
@@ -61,7 +62,9 @@ async def live(tmp_path: Path, database_url: str, db_pool: asyncpg.Pool) -> Asyn
     seeded = SeededApp(settings, database_url)
     async with running(seeded.app, port) as base, httpx.AsyncClient(base_url=base, timeout=10) as http:
         response = await http.post(
-            f"/api/demos/{seeded.demo_id}/sessions", json={"conversation_id": CONVERSATION}
+            f"/api/demos/{seeded.demo_id}/sessions",
+            headers=owner_headers(),
+            json={"conversation_id": CONVERSATION},
         )
         assert response.status_code == 201, response.text
         yield Live(base, http, seeded, response.json())
@@ -165,7 +168,9 @@ async def test_late_subscriber_gets_the_current_video_and_shutdown_ends_it(live:
         await connect(live.ws_url)
     assert refused.value.response.status_code == 403
     again = await live.http.post(
-        f"/api/demos/{live.seeded.demo_id}/sessions", json={"conversation_id": CONVERSATION}
+        f"/api/demos/{live.seeded.demo_id}/sessions",
+        headers=owner_headers(),
+        json={"conversation_id": CONVERSATION},
     )
     renewed = again.json()["websocket"]
     async with await subscribe(f"{renewed['url']}?token={renewed['token']}") as after:
@@ -202,7 +207,9 @@ async def test_bad_token_wrong_channel_and_foreign_origin_are_refused(live: Live
 
 async def test_two_prospects_on_one_demo_never_see_each_others_videos(live: Live) -> None:
     other = await live.http.post(
-        f"/api/demos/{live.seeded.demo_id}/sessions", json={"conversation_id": "second-prospect"}
+        f"/api/demos/{live.seeded.demo_id}/sessions",
+        headers=owner_headers(),
+        json={"conversation_id": "second-prospect"},
     )
     other_url = f"{other.json()['websocket']['url']}?token={other.json()['websocket']['token']}"
     async with await subscribe(live.ws_url) as first, await subscribe(other_url) as second:

@@ -23,7 +23,7 @@ from litestar.testing import AsyncTestClient
 
 from demo_relay.adapters.notifiers.websocket_hub import Subscription
 from demo_relay.adapters.signatures import standard_webhooks, tavus_hmac
-from tests.support.app import CONVERSATION, SECRET, SeededApp, make_settings
+from tests.support.app import CONVERSATION, SECRET, SeededApp, make_settings, owner_headers
 
 WEBHOOK = "/api/tavus-webhook"
 EXAMPLES = settings(
@@ -186,7 +186,9 @@ async def test_the_bridge_never_answers_5xx(
 ) -> None:
     seeded, client = app
     session = await client.post(
-        f"/api/demos/{seeded.demo_id}/sessions", json={"conversation_id": CONVERSATION}
+        f"/api/demos/{seeded.demo_id}/sessions",
+        headers=owner_headers(),
+        json={"conversation_id": CONVERSATION},
     )
     token = session.json()["websocket"]["token"]
     subscription = seeded.container.hub().subscribe(f"demo-{seeded.demo_id}")

@@ -43,7 +43,9 @@ async def client(seeded: SeededApp) -> AsyncIterator[AsyncTestClient[Any]]:
 @pytest.fixture
 async def session(client: AsyncTestClient[Any], seeded: SeededApp) -> dict[str, Any]:
     response = await client.post(
-        f"/api/demos/{seeded.demo_id}/sessions", json={"conversation_id": CONVERSATION}
+        f"/api/demos/{seeded.demo_id}/sessions",
+        headers=owner_headers(),
+        json={"conversation_id": CONVERSATION},
     )
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
@@ -93,7 +95,9 @@ async def test_unknown_demo_is_404(client: AsyncTestClient[Any], demo_id: str) -
     for response in (
         await client.get(f"/api/demos/{demo_id}"),
         await client.get(f"/api/demos/{demo_id}/tool"),
-        await client.post(f"/api/demos/{demo_id}/sessions", json={"conversation_id": "c1"}),
+        await client.post(
+            f"/api/demos/{demo_id}/sessions", headers=owner_headers(), json={"conversation_id": "c1"}
+        ),
     ):
         assert response.status_code == 404
         assert response.json()["error"] == "unknown_demo"
@@ -114,10 +118,14 @@ async def test_a_conversation_cannot_be_diverted_to_another_demo(
     client: AsyncTestClient[Any], session: dict[str, Any], db_pool: asyncpg.Pool
 ) -> None:
     other = await db_pool.fetchval("insert into demos (name) values ('Other') returning id::text")
-    response = await client.post(f"/api/demos/{other}/sessions", json={"conversation_id": CONVERSATION})
+    response = await client.post(
+        f"/api/demos/{other}/sessions", headers=owner_headers(), json={"conversation_id": CONVERSATION}
+    )
     assert response.status_code == 409 and response.json()["error"] == "conversation_conflict"
     again = await client.post(
-        f"/api/demos/{session['demo_id']}/sessions", json={"conversation_id": CONVERSATION}
+        f"/api/demos/{session['demo_id']}/sessions",
+        headers=owner_headers(),
+        json={"conversation_id": CONVERSATION},
     )
     assert again.status_code == 201  # the same demo again (a page reload) is fine
 
@@ -139,7 +147,7 @@ async def test_a_conversation_cannot_be_diverted_to_another_demo(
 async def test_bad_session_bodies_are_refused_with_a_named_problem(
     client: AsyncTestClient[Any], seeded: SeededApp, body: Any
 ) -> None:
-    response = await client.post(f"/api/demos/{seeded.demo_id}/sessions", json=body)
+    response = await client.post(f"/api/demos/{seeded.demo_id}/sessions", headers=owner_headers(), json=body)
     assert response.status_code in (400, 422)
     assert response.json()["error"] in ("invalid_request",)
     assert "message" in response.json()
@@ -439,7 +447,10 @@ async def test_sessions_and_the_bridge_are_rate_limited_per_client(
     seeded = SeededApp(settings, database_url)
     async with AsyncTestClient(seeded.app) as client:
         url = f"/api/demos/{seeded.demo_id}/sessions"
-        answers = [await client.post(url, json={"conversation_id": f"c-{i}"}) for i in range(4)]
+        answers = [
+            await client.post(url, headers=owner_headers(), json={"conversation_id": f"c-{i}"})
+            for i in range(4)
+        ]
         assert [a.status_code for a in answers] == [201, 201, 201, 429]
         limited = answers[-1]
         assert limited.json()["error"] == "too_many_requests"
@@ -533,3 +544,17 @@ async def test_a_viewer_link_for_an_unknown_demo_is_404(client: AsyncTestClient[
         headers=owner_headers(),
     )
     assert response.status_code == 404 and response.json()["error"] == "unknown_demo"
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"authorization": "Bearer not-the-owner-token-0123"}, {"authorization": "Bearer "}]
+)
+async def test_a_session_needs_an_owner_token_or_a_viewer_link(
+    client: AsyncTestClient[Any], seeded: SeededApp, db_pool: asyncpg.Pool, headers: dict[str, str]
+) -> None:
+    # Whoever registers a conversation first would own it: only owners and viewer links may.
+    response = await client.post(
+        f"/api/demos/{seeded.demo_id}/sessions", headers=headers, json={"conversation_id": "hijack-me"}
+    )
+    assert response.status_code == 401 and response.json()["error"] == "unauthorized"
+    assert await db_pool.fetchval("select count(*) from conversations") == 0

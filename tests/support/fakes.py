@@ -18,7 +18,15 @@ from demo_relay.domain.errors import (
     TransportUnavailable,
     VideoMissing,
 )
-from demo_relay.domain.models import ChannelEvent, Demo, DemoVideo, TitleMatch, Transport, VideoUrl
+from demo_relay.domain.models import (
+    ChannelEvent,
+    Demo,
+    DemoVideo,
+    TitleMatch,
+    Transport,
+    VideoUrl,
+    ViewerGrant,
+)
 from demo_relay.domain.ports import (
     CatalogEditor,
     ChannelTokens,
@@ -34,6 +42,7 @@ from demo_relay.domain.ports import (
     TransportPolicy,
     VideoStore,
     VideoUrls,
+    ViewerGrants,
 )
 from demo_relay.domain.titles import checked_video, title_key
 
@@ -289,6 +298,20 @@ class FakeTokens:
         return channel, conversation or None
 
 
+class FakeViewerGrants:
+    """Grants are `grant:<demo>:<conversation>`; anything else is invalid."""
+
+    def issue(self, demo_id: str, conversation_id: str, ttl_s: int) -> tuple[str, datetime]:
+        return f"grant:{demo_id}:{conversation_id}", datetime(2030, 1, 1, tzinfo=UTC)
+
+    def verify(self, grant: str) -> ViewerGrant:
+        kind, _, rest = grant.partition(":")
+        demo_id, _, conversation_id = rest.partition(":")
+        if kind != "grant" or not demo_id or not conversation_id:
+            raise InvalidToken("bad grant")
+        return ViewerGrant(demo_id, conversation_id)
+
+
 class FixedPolicy:
     def __init__(self, transport: Transport = Transport.WEBSOCKET) -> None:
         self.transport = transport
@@ -308,6 +331,7 @@ def _fakes_implement_the_ports(clock: FakeClock) -> None:
     store: VideoStore = FakeVideoStore()
     probe: MediaProbe = FakeProbe()
     realtime_tokens: RealtimeTokens = FakeRealtimeTokens(clock)
+    grants: ViewerGrants = FakeViewerGrants()
     conversations: ConversationDirectory = FakeConversations()
     ledger: DeliveryLedger = FakeLedger(clock)
     urls: VideoUrls = FakeVideoUrls(clock)
@@ -316,6 +340,7 @@ def _fakes_implement_the_ports(clock: FakeClock) -> None:
     policy: TransportPolicy = FixedPolicy()
     ticking: Clock = clock
     del (
+        grants,
         catalog,
         editor,
         store,

@@ -4,6 +4,8 @@ private channels), and refuses bad input before anything is registered."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from demo_relay.domain import errors
@@ -15,6 +17,7 @@ from tests.support.fakes import (
     FakeConversations,
     FakeRealtimeTokens,
     FakeTokens,
+    FakeViewerGrants,
     FixedPolicy,
 )
 
@@ -29,6 +32,7 @@ class World:
         self.conversations = FakeConversations()
         self.tokens = FakeTokens(self.clock)
         self.realtime_tokens = FakeRealtimeTokens(self.clock)
+        self.grants = FakeViewerGrants()
         self.use_case = StartSession(
             catalog=self.catalog,
             conversations=self.conversations,
@@ -37,12 +41,15 @@ class World:
             websocket_base_url="wss://relay.example",
             realtime=project,
             realtime_tokens=self.realtime_tokens if project and project.private else None,
+            grants=self.grants,
         )
+        # An owner opens the session unless a test says otherwise.
+        self.start = functools.partial(self.use_case.execute, owner=True)
 
 
 async def test_websocket_session_registers_and_hands_out_a_channel_token() -> None:
     world = World()
-    session = await world.use_case.execute(world.demo.id, "  conv-1 ", "https://tavus.daily.co/conv-1")
+    session = await world.start(world.demo.id, "  conv-1 ", "https://tavus.daily.co/conv-1")
     channel = f"demo-{world.demo.id}"
     assert (session.channel, session.conversation_id, session.transport) == (
         channel,
@@ -59,13 +66,13 @@ async def test_websocket_session_registers_and_hands_out_a_channel_token() -> No
 
 async def test_both_gives_the_page_the_hub_only() -> None:
     world = World(Transport.BOTH, PROJECT)
-    session = await world.use_case.execute(world.demo.id, "conv-1", None)
+    session = await world.start(world.demo.id, "conv-1", None)
     assert session.transport is Transport.WEBSOCKET and session.supabase is None
 
 
 async def test_supabase_session_gets_the_public_project_access() -> None:
     world = World(Transport.SUPABASE, PROJECT)
-    session = await world.use_case.execute(world.demo.id, "conv-1", None)
+    session = await world.start(world.demo.id, "conv-1", None)
     assert session.transport is Transport.SUPABASE
     assert session.supabase is not None and session.supabase.project == PROJECT
     assert session.supabase.access_token is None and world.realtime_tokens.issued == []
@@ -74,7 +81,7 @@ async def test_supabase_session_gets_the_public_project_access() -> None:
 async def test_private_channel_session_gets_a_realtime_token_for_its_conversation() -> None:
     private = RealtimeProject(PROJECT.url, PROJECT.anon_key, private=True)
     world = World(Transport.SUPABASE, private)
-    session = await world.use_case.execute(world.demo.id, "conv-1", None)
+    session = await world.start(world.demo.id, "conv-1", None)
     assert session.supabase is not None
     assert session.supabase.access_token == f"rt:demo-{world.demo.id}:conv-1"
     assert session.supabase.access_token_expires_at is not None
@@ -84,7 +91,7 @@ async def test_private_channel_session_gets_a_realtime_token_for_its_conversatio
 async def test_supabase_transport_without_a_project_is_a_configuration_error() -> None:
     world = World(Transport.SUPABASE, None)
     with pytest.raises(errors.ConfigurationError):
-        await world.use_case.execute(world.demo.id, "conv-1", None)
+        await world.start(world.demo.id, "conv-1", None)
 
 
 @pytest.mark.parametrize(
@@ -102,7 +109,7 @@ async def test_bad_input_is_refused_and_registers_nothing(
 ) -> None:
     world = World()
     with pytest.raises(errors.InvalidRequest) as refused:
-        await world.use_case.execute(world.demo.id, conversation_id, url)
+        await world.start(world.demo.id, conversation_id, url)
     assert refused.value.details["field"] == field
     assert world.conversations.demo_of == {}
 
@@ -111,10 +118,10 @@ async def test_unknown_demo_and_a_conversation_of_another_demo_are_refused() -> 
     world = World()
     other = world.catalog.add_demo("Other", [])
     with pytest.raises(errors.UnknownDemo):
-        await world.use_case.execute("no-such-demo", "conv-1", None)
-    await world.use_case.execute(world.demo.id, "conv-1", None)
+        await world.start("no-such-demo", "conv-1", None)
+    await world.start(world.demo.id, "conv-1", None)
     with pytest.raises(errors.ConversationConflict):
-        await world.use_case.execute(other.id, "conv-1", None)
+        await world.start(other.id, "conv-1", None)
     assert await world.conversations.demo_for("conv-1") == world.demo.id
 
 
@@ -149,14 +156,32 @@ def test_authorize_channel_needs_a_token_of_exactly_that_channel() -> None:
 async def test_conversation_url_must_be_on_an_allowed_host(url: str, framed: bool) -> None:
     world = World()
     if framed:
-        await world.use_case.execute(world.demo.id, "conv-1", url)
+        await world.start(world.demo.id, "conv-1", url)
         assert await world.conversations.demo_for("conv-1") == world.demo.id
     else:
         with pytest.raises(errors.InvalidRequest, match=r"\*\.daily\.co"):
-            await world.use_case.execute(world.demo.id, "conv-1", url)
+            await world.start(world.demo.id, "conv-1", url)
         assert world.conversations.demo_of == {}
 
 
 def test_other_hosts_can_be_allowed() -> None:
     assert frameable("https://meet.example.com/x", ["meet.example.com"])
     assert not frameable("https://other.example.com/x", ["meet.example.com"])
+
+
+async def test_without_an_owner_token_only_a_matching_viewer_grant_opens_a_session() -> None:
+    world = World()
+    with pytest.raises(errors.Unauthorized):
+        await world.use_case.execute(world.demo.id, "conv-1", None)
+    other = world.catalog.add_demo("Other", [])
+    for demo_id, conversation_id, grant in (
+        (world.demo.id, "conv-1", "forged"),
+        (world.demo.id, "conv-1", world.grants.issue(world.demo.id, "conv-2", 60)[0]),
+        (world.demo.id, "conv-1", world.grants.issue(other.id, "conv-1", 60)[0]),
+    ):
+        with pytest.raises(errors.Unauthorized):
+            await world.use_case.execute(demo_id, conversation_id, None, grant)
+    assert world.conversations.demo_of == {}  # nothing registered by a refused request
+    grant, _ = world.grants.issue(world.demo.id, "conv-1", 60)
+    session = await world.use_case.execute(world.demo.id, "conv-1", None, grant)
+    assert world.tokens.conversation_of(session.websocket.token) == "conv-1"

@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from demo_relay.adapters.postgres.pool import PgPool
 
 # Registering again for the same demo (a page reload) re-activates it and keeps a known URL; for another
-# demo nothing changes and no row comes back: sessions are unauthenticated, so a conversation must not be
-# divertible to another demo's channel. One statement, so two racing registrations can't both win.
+# demo nothing changes and no row comes back: a conversation must never be divertible to another demo's
+# channel. One statement, so two racing registrations can't both win.
 _REGISTER = """
 insert into conversations as c (conversation_id, demo_id, conversation_url)
 values ($1, $2, $3)

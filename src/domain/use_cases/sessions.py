@@ -54,13 +54,21 @@ class StartSession:
     grants: ViewerGrants | None = None
 
     async def execute(
-        self, demo_id: str, conversation_id: str, conversation_url: str | None, grant: str | None = None
+        self,
+        demo_id: str,
+        conversation_id: str,
+        conversation_url: str | None,
+        grant: str | None = None,
+        *,
+        owner: bool = False,
     ) -> Session:
-        """`grant`: a viewer link's, checked to name exactly this demo and conversation (Unauthorized
-        otherwise). Without one the session is still opened: requiring a proof comes with the
-        per-conversation channels, so that a viewer link is then all a page needs."""
+        """Only the demo's owners decide which conversation belongs to which demo: the caller proves to be
+        one (`owner`, an owner token) or holds a viewer link's `grant` for exactly this demo and
+        conversation; anything else is Unauthorized and registers nothing."""
         conversation_id = checked_conversation(conversation_id, conversation_url, self.conversation_url_hosts)
-        if grant is not None:
+        if not owner:
+            if grant is None:
+                raise Unauthorized("a viewer link (its grant) or an owner token is required")
             self._check_grant(grant, demo_id, conversation_id)
         demo = await self.catalog.get_demo(demo_id)
         if demo is None:

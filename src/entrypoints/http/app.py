@@ -94,6 +94,7 @@ def create_app(
             "forward_tool_call": provide(container.forward_tool_call),
             "start_session": provide(container.start_session),
             "mint_viewer_link": provide(container.mint_viewer_link),
+            "owner_tokens": provide(container.owner_tokens),
             "catalog": provide(container.catalog),
             "tokens": provide(container.tokens),
             "hub": provide(container.hub),

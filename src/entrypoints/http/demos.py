@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from litestar import get, post
+from typing import Any
+
+from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, SkipValidation
 from litestar.status_codes import HTTP_201_CREATED
 
 from demo_relay.config import Settings
-from demo_relay.domain.errors import UnknownDemo
+from demo_relay.domain.errors import Unauthorized, UnknownDemo
 from demo_relay.domain.models import Demo
-from demo_relay.domain.ports import DemoCatalog
+from demo_relay.domain.ports import DemoCatalog, OwnerTokens
 from demo_relay.domain.use_cases.sessions import StartSession
 from demo_relay.domain.use_cases.tool_definition import tool_definition
 from demo_relay.domain.use_cases.viewer_links import MintViewerLink
+from demo_relay.entrypoints.http.auth import bearer_token
 from demo_relay.entrypoints.http.schemas import (
     DemoOut,
     SessionIn,
@@ -75,9 +78,19 @@ async def create_viewer_link(
 
 @post("/api/demos/{demo_id:str}/sessions", status_code=HTTP_201_CREATED, summary="Start a viewing session")
 async def create_session(
-    demo_id: FromPath[str], data: JSONBody[SessionIn], start_session: NamedDependency[StartSession]
+    demo_id: FromPath[str],
+    data: JSONBody[SessionIn],
+    request: Request[Any, Any, Any],
+    start_session: NamedDependency[StartSession],
+    owner_tokens: NamedDependency[SkipValidation[OwnerTokens]],
 ) -> SessionOut:
-    session = await start_session.execute(demo_id, data.conversation_id, data.conversation_url, data.grant)
+    bearer = bearer_token(request)
+    owner = bearer is not None and owner_tokens.is_owner(bearer)
+    if bearer is not None and not owner:
+        raise Unauthorized("the owner token is not valid")
+    session = await start_session.execute(
+        demo_id, data.conversation_id, data.conversation_url, data.grant, owner=owner
+    )
     realtime = session.supabase
     return SessionOut(
         channel=session.channel,
