@@ -19,15 +19,18 @@ class DemoOut(msgspec.Struct):
     videos: list[VideoOut]
 
 
-class SessionIn(msgspec.Struct, forbid_unknown_fields=False):
+class ConversationIn(msgspec.Struct, forbid_unknown_fields=False):
+    """A Tavus conversation, and the URL the page may frame it from."""
+
     conversation_id: str
     conversation_url: str | None = None
+
+
+class SessionIn(ConversationIn):
     grant: str | None = None  # a viewer link's
 
 
-class ViewerLinkIn(msgspec.Struct, forbid_unknown_fields=False):
-    conversation_id: str
-    conversation_url: str | None = None
+class ViewerLinkIn(ConversationIn):
     ttl_s: int | None = None
 
 

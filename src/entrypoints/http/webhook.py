@@ -15,6 +15,7 @@ from demo_relay.domain.ports import ChannelTokens
 from demo_relay.domain.use_cases.forward_tool_call import ForwardToolCall
 from demo_relay.domain.use_cases.handle_webhook import HandleWebhook
 from demo_relay.domain.use_cases.sessions import authorize_channel
+from demo_relay.entrypoints.http.auth import bearer_token
 from demo_relay.entrypoints.http.metrics import Metrics
 from demo_relay.entrypoints.http.schemas import PlayedOut, PlayedVideo, StatusOut
 
@@ -51,10 +52,10 @@ async def session_tool_call(
     tokens: NamedDependency[SkipValidation[ChannelTokens]],
     metrics: NamedDependency[Metrics],
 ) -> Response[Any]:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token(request)
+    if token is None:
         raise InvalidToken("an Authorization: Bearer <session token> header is required")
-    access = authorize_channel(tokens, token.strip(), channel)
+    access = authorize_channel(tokens, token, channel)
     with metrics.track_webhook() as track:
         outcome = await forward_tool_call.execute(await request.body(), access)
         track(outcome_name(outcome))
