@@ -85,7 +85,7 @@ def _realtime_tokens(settings: Settings, clock: Clock) -> SupabaseRealtimeTokens
     """Only private channels need Realtime tokens (and the project's JWT secret to sign them)."""
     if not (settings.uses_supabase_realtime and settings.realtime_private):
         return None
-    return SupabaseRealtimeTokens(settings.supabase_jwt_secret or "", settings.session_token_ttl_s, clock)
+    return SupabaseRealtimeTokens(settings.supabase_jwt_secret or "", settings.realtime_token_ttl_s, clock)
 
 
 class Container(containers.DeclarativeContainer):

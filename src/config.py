@@ -53,6 +53,9 @@ class Settings:
     # Owner tokens (ADMIN_TOKEN, comma-separated for rotation). Empty: generated in embedded dev mode.
     admin_tokens: tuple[str, ...] = ()
     session_token_ttl_s: int = 12 * 3600
+    # A page's Supabase Realtime token (private channels) lives minutes: the page renews it with a fresh
+    # session two minutes before it expires, so a leaked one is soon worth nothing.
+    realtime_token_ttl_s: int = 600
     hub_queue_size: int = 256
     ws_max_message_bytes: int = 4096
     # How long webhook_events rows are kept (and so how long an unsigned-timestamp repeat is a duplicate).
@@ -126,6 +129,7 @@ _KEYS = {
     "supabase_anon_key", "supabase_jwt_secret", "storage_bucket", "storage_url_mode", "signed_url_ttl_s",
     "notifier", "notifier_sessions", "realtime_private", "hub_backend", "allowed_origins",
     "max_webhook_bytes", "title_match_threshold", "app_secret", "session_token_ttl_s", "log_level",
+    "realtime_token_ttl_s",
     "webhook_events_retention_days", "admin_token",
     "rate_limit_sessions_per_min", "rate_limit_bridge_per_min",
     "ws_max_per_token", "ws_max_per_client", "http_header_timeout_s", "conversation_url_hosts",
@@ -179,6 +183,7 @@ def _build(values: Mapping[str, Any]) -> Settings:
         app_secret=str(get("app_secret", "")),
         admin_tokens=tuple(t.strip() for t in str(get("admin_token", "")).split(",") if t.strip()),
         session_token_ttl_s=_int(get("session_token_ttl_s", 12 * 3600), "SESSION_TOKEN_TTL_S"),
+        realtime_token_ttl_s=_int(get("realtime_token_ttl_s", 600), "REALTIME_TOKEN_TTL_S"),
         log_level=str(get("log_level", "INFO")).upper(),
         webhook_events_retention_days=_int(
             get("webhook_events_retention_days", 30), "WEBHOOK_EVENTS_RETENTION_DAYS"
@@ -260,6 +265,9 @@ def _check_safe(settings: Settings) -> None:
         raise ConfigurationError(
             "WEBHOOK_EVENTS_RETENTION_DAYS must be at least 1 (it bounds how long a repeat is recognised)"
         )
+    if not 180 <= settings.realtime_token_ttl_s <= 3600:
+        # The page renews two minutes before the end: shorter would renew constantly.
+        raise ConfigurationError("REALTIME_TOKEN_TTL_S must be between 180 and 3600 seconds")
     limits = {
         "RATE_LIMIT_SESSIONS_PER_MIN": settings.rate_limit_sessions_per_min,
         "RATE_LIMIT_BRIDGE_PER_MIN": settings.rate_limit_bridge_per_min,

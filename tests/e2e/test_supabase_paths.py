@@ -22,6 +22,7 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -470,6 +471,11 @@ async def test_private_channels_admit_only_the_sessions_channel(
         )
         access = response.json()["supabase"]
         assert access["private"] is True and access["access_token"]
+        # Minutes, not hours: a leaked Realtime token is soon worth nothing (the page renews it).
+        lives_s = (
+            datetime.fromisoformat(access["access_token_expires_at"]) - datetime.now(UTC)
+        ).total_seconds()
+        assert 590 <= lives_s <= 600
 
         refused = await stack.enter_async_context(
             node_listener(

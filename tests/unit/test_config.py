@@ -144,6 +144,8 @@ def test_a_missing_variable_is_blamed_on_the_setting_that_needs_it(
         ({"WEBHOOK_TOLERANCE_S": "999999999"}, "WEBHOOK_TOLERANCE_S"),
         ({"SIGNED_URL_TTL_S": "0"}, "SIGNED_URL_TTL_S"),
         ({"SESSION_TOKEN_TTL_S": "-1"}, "SESSION_TOKEN_TTL_S"),
+        ({"REALTIME_TOKEN_TTL_S": "60"}, "REALTIME_TOKEN_TTL_S"),
+        ({"REALTIME_TOKEN_TTL_S": "86400"}, "REALTIME_TOKEN_TTL_S"),
     ],
 )
 def test_settings_that_cannot_be_safe_stop_the_start(tmp_path: Path, env: dict[str, str], named: str) -> None:
