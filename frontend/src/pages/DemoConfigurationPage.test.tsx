@@ -187,6 +187,19 @@ describe('DemoConfigurationPage', () => {
     );
   });
 
+  it('says plainly when the link does not open the demo (no, expired or foreign grant)', async () => {
+    fetchMock.mockImplementation((input, init) => {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      if (url === '/api/demos/d1' && init?.method === undefined) return Promise.resolve(json(DEMO));
+      return Promise.resolve(json({ error: 'unauthorized', message: 'the viewer link has expired' }, 401));
+    });
+    window.history.replaceState(null, '', '/demos/d1?conversation_id=c1&grant=old');
+    render(<App />);
+    expect(await screen.findByText('Ask for a new viewer link')).toBeTruthy();
+    expect(screen.queryByText('Try again')).toBeNull();
+    expect(FakeWebSocket.instances).toHaveLength(0);
+  });
+
   it('frames a conversation URL only once the server has accepted it', async () => {
     fetchMock.mockImplementation((input, init) => {
       const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;

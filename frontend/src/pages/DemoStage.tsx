@@ -88,6 +88,19 @@ export function DemoStage({ demoId, conversation }: { demoId: string; conversati
     document.title = demoName === null ? 'Demo · demo-relay' : `${demoName} · demo-relay`;
   }, [demoName]);
 
+  if (session.status === 'error' && session.error instanceof ApiError && session.error.status === 401) {
+    // No viewer link, or one that expired or is for another conversation: trying again cannot help.
+    return (
+      <div className="app">
+        <AppHeader title="This link does not open the demo" />
+        <EmptyState title="Ask for a new viewer link">
+          The link is missing its viewer grant, has expired, or is for another conversation. The demo&apos;s
+          owner can send you a fresh one.
+        </EmptyState>
+      </div>
+    );
+  }
+
   if (session.status === 'error' && session.error instanceof ApiError && session.error.status === 404) {
     return (
       <div className="app">
