@@ -95,3 +95,26 @@ async def test_the_openapi_viewer_comes_from_our_own_origin(client: AsyncTestCli
         assert url.startswith("/assets/openapi-"), url  # nothing from a CDN
         assert (await client.get(url)).status_code == 200
     assert (await client.get("/schema/openapi.json")).json()["info"]["title"] == "demo-relay"
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "statuses"),
+    [
+        ("/api/tavus-webhook", "post", {"200", "202", "400", "401", "404", "413", "422", "502", "503"}),
+        ("/api/sessions/{channel}/tool-calls", "post", {"200", "202", "403", "413", "422", "429"}),
+        ("/api/demos/{demo_id}/sessions", "post", {"201", "401", "404", "409", "422", "429"}),
+        ("/api/demos/{demo_id}/viewer-links", "post", {"201", "401", "404", "422"}),
+        ("/api/demos/{demo_id}", "get", {"200", "404", "503"}),
+    ],
+)
+async def test_the_openapi_document_lists_each_routes_errors_in_our_shape(
+    client: AsyncTestClient[Any], path: str, method: str, statuses: set[str]
+) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    responses = document["paths"][path][method]["responses"]
+    assert statuses <= set(responses), sorted(responses)
+    error_schema = document["components"]["schemas"]["ErrorOut"]
+    assert set(error_schema["required"]) == {"error", "message"}
+    for status in statuses - {"200", "201", "202"}:
+        ref = responses[status]["content"]["application/json"]["schema"]["$ref"]
+        assert ref.endswith("/ErrorOut"), (status, ref)

@@ -17,6 +17,7 @@ from demo_relay.domain.use_cases.sessions import StartSession
 from demo_relay.domain.use_cases.tool_definition import tool_definition
 from demo_relay.domain.use_cases.viewer_links import MintViewerLink
 from demo_relay.entrypoints.http.auth import bearer_token
+from demo_relay.entrypoints.http.openapi import errors
 from demo_relay.entrypoints.http.schemas import (
     DemoOut,
     SessionIn,
@@ -44,17 +45,21 @@ async def _demo(catalog: DemoCatalog, demo_id: str) -> Demo:
     return demo
 
 
-@get("/api/demos", summary="Demos and their videos")
+@get("/api/demos", summary="Demos and their videos", responses=errors(503))
 async def list_demos(catalog: NamedDependency[SkipValidation[DemoCatalog]]) -> list[DemoOut]:
     return [demo_out(d) for d in await catalog.list_demos()]
 
 
-@get("/api/demos/{demo_id:str}", summary="One demo and its videos")
+@get("/api/demos/{demo_id:str}", summary="One demo and its videos", responses=errors(404, 503))
 async def get_demo(demo_id: FromPath[str], catalog: NamedDependency[SkipValidation[DemoCatalog]]) -> DemoOut:
     return demo_out(await _demo(catalog, demo_id))
 
 
-@get("/api/demos/{demo_id:str}/tool", summary="The play_video tool definition for a Tavus persona")
+@get(
+    "/api/demos/{demo_id:str}/tool",
+    summary="The play_video tool definition for a Tavus persona",
+    responses=errors(404, 503),
+)
 async def get_tool(
     demo_id: FromPath[str],
     catalog: NamedDependency[SkipValidation[DemoCatalog]],
@@ -68,6 +73,7 @@ async def get_tool(
     "/api/demos/{demo_id:str}/viewer-links",
     status_code=HTTP_201_CREATED,
     summary="Mint a viewer link for one conversation (owner token)",
+    responses=errors(400, 401, 404, 422, 503),
 )
 async def create_viewer_link(
     demo_id: FromPath[str], data: JSONBody[ViewerLinkIn], mint_viewer_link: NamedDependency[MintViewerLink]
@@ -76,7 +82,12 @@ async def create_viewer_link(
     return ViewerLinkOut(url=link.url, grant=link.grant, expires_at=link.expires_at.isoformat())
 
 
-@post("/api/demos/{demo_id:str}/sessions", status_code=HTTP_201_CREATED, summary="Start a viewing session")
+@post(
+    "/api/demos/{demo_id:str}/sessions",
+    status_code=HTTP_201_CREATED,
+    summary="Start a viewing session (owner token or a viewer link's grant)",
+    responses=errors(400, 401, 404, 409, 422, 429, 503),
+)
 async def create_session(
     demo_id: FromPath[str],
     data: JSONBody[SessionIn],

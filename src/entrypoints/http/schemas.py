@@ -81,3 +81,10 @@ class PlayedOut(msgspec.Struct):
 
 class StatusOut(msgspec.Struct):
     status: str
+
+
+class ErrorOut(msgspec.Struct, forbid_unknown_fields=False):
+    """Every error answer: a stable code, a sentence, and details that depend on the code."""
+
+    error: str
+    message: str

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, Response, post
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, SkipValidation
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
@@ -17,10 +18,23 @@ from demo_relay.domain.use_cases.handle_webhook import HandleWebhook
 from demo_relay.domain.use_cases.sessions import authorize_channel
 from demo_relay.entrypoints.http.auth import bearer_token
 from demo_relay.entrypoints.http.metrics import Metrics
+from demo_relay.entrypoints.http.openapi import errors
 from demo_relay.entrypoints.http.schemas import PlayedOut, PlayedVideo, StatusOut
 
+# Valid JSON that is not for us (another event, another tool) is acknowledged, not refused.
+IGNORED = {
+    HTTP_202_ACCEPTED: ResponseSpec(
+        data_container=StatusOut, description="not a delivery this service handles", generate_examples=False
+    )
+}
 
-@post("/api/tavus-webhook", status_code=HTTP_200_OK, summary="Tavus tool calls and lifecycle events")
+
+@post(
+    "/api/tavus-webhook",
+    status_code=HTTP_200_OK,
+    summary="Tavus tool calls and lifecycle events (signed, or the URL token)",
+    responses={**errors(400, 401, 404, 413, 422, 502, 503), **IGNORED},
+)
 async def tavus_webhook(
     request: Request[Any, Any, Any],
     handle_webhook: NamedDependency[HandleWebhook],
@@ -43,6 +57,7 @@ async def tavus_webhook(
     "/api/sessions/{channel:str}/tool-calls",
     status_code=HTTP_200_OK,
     summary="A Tavus tool call the page received as a Daily app-message, forwarded with its session token",
+    responses={**errors(400, 403, 404, 413, 422, 429, 502, 503), **IGNORED},
 )
 async def session_tool_call(
     channel: FromPath[str],
