@@ -352,6 +352,7 @@ async def test_unknown_route_and_method_answer_json(client: AsyncTestClient[Any]
     assert missing.status_code == 404 and missing.json()["error"] == "not_found"
     wrong = await client.get(WEBHOOK)
     assert wrong.status_code == 405 and wrong.json()["error"] == "method_not_allowed"
+    assert "POST" in wrong.headers["allow"]  # RFC 9110: a 405 says what the resource takes
 
 
 # --- the page's tool-call bridge ----------------------------------------------------------------

@@ -94,8 +94,9 @@ def http_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[An
         log.error("internal error: %s", exc.detail)
         return error_response(500, "internal_error", "internal error")
     response = error_response(status, _HTTP_CODES.get(status, "error"), str(exc.detail))
-    if status == 429:  # a rate limit: its RateLimit-* headers, and when to come back
-        response.headers.update(exc.headers or {})
+    # Litestar's own headers stay: 405's Allow (RFC 9110 requires it), a rate limit's RateLimit-*.
+    response.headers.update(exc.headers or {})
+    if status == 429:  # and when to come back
         response.headers["Retry-After"] = str(max(1, int((exc.headers or {}).get("RateLimit-Reset", "1"))))
     return response
 

@@ -26,6 +26,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
 
 from demo_relay.adapters.storage.local import LocalMediaStorage, MediaFile
+from demo_relay.entrypoints.http.openapi import errors
 
 CHUNK_BYTES = 64 * 1024
 _RANGE_RE = re.compile(r"\s*bytes\s*=(.*)", re.IGNORECASE | re.DOTALL)
@@ -154,7 +155,11 @@ def open_media(
     return media_storage.open(str(path).lstrip("/"), expires, sig)
 
 
-@get("/{path:path}", summary="Stream a local video (signed URL, Range requests)")
+@get(
+    "/{path:path}",
+    summary="Stream a local video (signed URL, Range requests)",
+    responses=errors(403, 404),
+)
 async def get_media(request: Request[Any, Any, Any], media: NamedDependency[MediaFile]) -> Response[Any]:
     headers = _headers(media)
     if _not_modified(request, media):
@@ -191,7 +196,7 @@ async def get_media(request: Request[Any, Any, Any], media: NamedDependency[Medi
     )
 
 
-@head("/{path:path}", summary="Headers of a local video (signed URL)")
+@head("/{path:path}", summary="Headers of a local video (signed URL)", responses=errors(403, 404))
 async def head_media(request: Request[Any, Any, Any], media: NamedDependency[MediaFile]) -> Response[None]:
     # RFC 9110 defines Range for GET only, so HEAD always describes the whole file.
     headers = _headers(media)
