@@ -320,10 +320,6 @@ class FixedPolicy:
         return self.transport
 
 
-def with_duration(video: DemoVideo, duration_s: float | None) -> DemoVideo:
-    return replace(video, duration_s=duration_s)
-
-
 def _fakes_implement_the_ports(clock: FakeClock) -> None:
     """Never called: mypy checks here that each fake still satisfies the port it stands in for."""
     catalog: DemoCatalog = FakeCatalog()
