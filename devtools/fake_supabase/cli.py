@@ -47,7 +47,7 @@ def _policy(_: click.Context, param: click.Parameter, value: str) -> PrivatePoli
     callback=_policy,
     help="Who may join and broadcast on private channels (the stand-in for RLS on realtime.messages): "
     "'authenticated' = any user JWT; 'claim:NAME' = only the topic the JWT's claim NAME names "
-    "(claim:demo_relay_channel is demo-relay's migration). service_role always may.",
+    "(claim:demo_relay_topic is demo-relay's migration). service_role always may.",
 )
 @click.option(
     "--idle-timeout", default=60.0, show_default=True, type=float, help="WebSocket idle timeout (s)."

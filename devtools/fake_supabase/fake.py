@@ -26,9 +26,9 @@ class PrivatePolicy:
 
     - `authenticated` (the default): any user JWT (role `authenticated`) may use any private topic;
     - `claim:NAME`: an authenticated user may use only the private topic its JWT's claim NAME names (the topic
-      without `realtime:`). `claim:demo_relay_channel` is demo-relay's own policy
-      (migrations/*_realtime_private_channels.sql: a viewer receives the `demo-<id>` channel its Realtime
-      token names, and nothing else)."""
+      without `realtime:`). `claim:demo_relay_topic` is demo-relay's own policy
+      (migrations/*_realtime_conversation_topics.sql: a viewer receives the `demo-<id>:<conversation>` topic
+      its Realtime token names, an owner the `demo-<id>` one, and nothing else)."""
 
     claim: str | None = None
 

@@ -13,8 +13,9 @@
 // play_video carries a signed Storage URL and goes out as a Realtime REST broadcast, and the fake's counters
 // prove the page joined `realtime:demo-<id>` and got that broadcast. A third stack runs the same scenario on
 // private channels (REALTIME_PRIVATE=true): the sessions endpoint hands the page a Realtime JWT for
-// `setAuth`, the page joins with `config.private`, and the fake admits it only as this project's RLS policy
-// does (`--private-policy claim:demo_relay_channel`: the token's claim must name the channel).
+// `setAuth`, the page joins its conversation's own topic `demo-<id>:<conversation>` with `config.private`,
+// and the fake admits it only as this project's RLS policy does (`--private-policy claim:demo_relay_topic`:
+// the token's claim must name the topic).
 //
 // Everything that could decide PiP is read through a DevTools-protocol session (Runtime.evaluate,
 // Page.captureScreenshot): Playwright's evaluate, waitFor* and screenshot run with a user gesture, which
@@ -199,7 +200,7 @@ async function startStack(transport, { privateChannels = false } = {}) {
       const supabasePort = await freePort();
       const supabaseUrl = `http://127.0.0.1:${supabasePort}`;
       const fakeLog = path.join(dataDir, 'fake-supabase.log');
-      const policy = privateChannels ? ['--private-policy', 'claim:demo_relay_channel'] : [];
+      const policy = privateChannels ? ['--private-policy', 'claim:demo_relay_topic'] : [];
       const fake = startProcess(['fake-supabase', '--port', String(supabasePort), ...policy], env, fakeLog);
       started.push(fake);
       await waitReady('fake-supabase', fake, `${supabaseUrl}/__fake/keys`, fakeLog);
@@ -492,7 +493,8 @@ async function mainScenario(stack, { suffix = '', checks = {} } = {}) {
  */
 function supabaseChecks(stack, t) {
   const { supabaseUrl, demoId } = stack;
-  const topic = `demo-${demoId}`;
+  // Private channels: the conversation's own topic (a viewer's token admits it to nothing else).
+  const topic = stack.private ? `demo-${demoId}:${FIXTURE_CONVERSATION}` : `demo-${demoId}`;
   const kind = stack.private ? 'private' : 'public';
   /** The REST broadcasts the fake accepted for the page's topic. */
   const broadcastsOf = (stats, event) => stats.broadcasts.filter((b) => b.topic === topic && b.event === event);
@@ -675,27 +677,38 @@ describe('over private Supabase Realtime channels (REALTIME_PRIVATE=true, setAut
     await stack?.stop();
   });
 
-  test('the sessions endpoint hands out a Realtime token for the demo\'s channel only', async () => {
+  test('the sessions endpoint hands out a Realtime token for the conversation\'s own topic only (an owner\'s demo-wide session: the demo\'s)', async () => {
     assert.ok(stack);
-    const response = await fetch(`${stack.base}/api/demos/${stack.demoId}/sessions`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', ...OWNER },
-      body: JSON.stringify({ conversation_id: `e2e-private-${randomUUID()}` }),
-    });
-    const session = await response.json();
-    assert.equal(response.status, 201, JSON.stringify(session));
-    assert.equal(session.transport, 'supabase');
-    const { supabase } = session;
+    const conversation = `e2e-private-${randomUUID()}`;
+    const session = async (body) => {
+      const response = await fetch(`${stack.base}/api/demos/${stack.demoId}/sessions`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...OWNER },
+        body: JSON.stringify(body),
+      });
+      const answer = await response.json();
+      assert.equal(response.status, 201, JSON.stringify(answer));
+      return answer;
+    };
+    const viewer = await session({ conversation_id: conversation });
+    assert.equal(viewer.transport, 'supabase');
+    const { supabase } = viewer;
     assert.equal(supabase.url, stack.supabaseUrl);
     assert.equal(supabase.private, true);
+    assert.equal(supabase.topic, `demo-${stack.demoId}:${conversation}`);
     assert.equal(typeof supabase.access_token, 'string');
     assert.ok(Date.parse(supabase.access_token_expires_at) > Date.now(), 'the token is not expired');
     const claims = jwtClaims(supabase.access_token);
     assert.equal(claims.role, 'authenticated');
-    assert.equal(claims.demo_relay_channel, `demo-${stack.demoId}`, 'the claim the fake\'s policy checks');
+    assert.equal(claims.demo_relay_topic, supabase.topic, 'the claim the fake\'s policy checks');
+
+    const owner = await session({});
+    assert.equal(owner.conversation_id, null);
+    assert.equal(owner.supabase.topic, `demo-${stack.demoId}`);
+    assert.equal(jwtClaims(owner.supabase.access_token).demo_relay_topic, `demo-${stack.demoId}`);
   });
 
-  test('pop-out path on a private channel: the page joins realtime:demo-<id> privately with its token, the private broadcast plays; session_ended restores', { timeout: 90_000 }, async (t) => {
+  test('pop-out path on a private channel: the page joins realtime:demo-<id>:<conversation> privately with its token, the private broadcast plays; session_ended restores', { timeout: 90_000 }, async (t) => {
     assert.ok(stack);
     await mainScenario(stack, { suffix: '-supabase-private', checks: supabaseChecks(stack, t) });
   });
@@ -705,8 +718,8 @@ describe('over private Supabase Realtime channels (REALTIME_PRIVATE=true, setAut
   // session's token, or Realtime (and the fake, with the project's policy) refuses the private channel.
   test('a lost connection: supabase-js reconnects and rejoins the private channel with the session\'s token; a video after it plays', { timeout: 90_000 }, async (t) => {
     assert.ok(stack);
-    const topic = `realtime:demo-${stack.demoId}`;
     const conversation = `e2e-private-reconnect-${randomUUID()}`;
+    const topic = `realtime:demo-${stack.demoId}:${conversation}`;
     const tab = await openPage(stack, { width: 1280, height: 800 }, conversation, { dropsSockets: true });
     try {
       const { read } = tab;
@@ -725,7 +738,7 @@ describe('over private Supabase Realtime channels (REALTIME_PRIVATE=true, setAut
 
       const answer = await playVideo(stack, conversation, 'Product Overview');
       const stats = await supabaseStats(stack);
-      const sent = stats.broadcasts.filter((b) => b.topic === `demo-${stack.demoId}` && b.event === 'play_video').at(-1);
+      const sent = stats.broadcasts.filter((b) => b.topic === `demo-${stack.demoId}:${conversation}` && b.event === 'play_video').at(-1);
       assert.equal(sent?.private, true);
       assert.equal(sent.delivered, 1, `the rejoined channel takes the broadcast: ${JSON.stringify(stats.broadcasts)}`);
       const playing = await waitPlaying(read);

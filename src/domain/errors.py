@@ -82,6 +82,12 @@ class ConversationConflict(DomainError):
     code = "conversation_conflict"
 
 
+class ConversationEnded(DomainError):
+    """The conversation has ended (Tavus ends a conversation for good): no new session is started for it."""
+
+    code = "conversation_ended"
+
+
 class InvalidToken(DomainError):
     code = "invalid_token"
 

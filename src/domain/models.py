@@ -35,6 +35,14 @@ def demo_id_of(channel: str) -> str | None:
     return channel[len(CHANNEL_PREFIX) :]
 
 
+def private_topic_for(channel: str, conversation_id: str | None) -> str:
+    """The Supabase Realtime topic a private-channel subscriber joins: one per conversation
+    (`demo-<id>:<conversation_id>`), so Realtime's join-time authorisation (RLS on realtime.messages, which
+    sees the topic, never the message) admits a viewer to its own conversation's events only; the demo's
+    channel itself (`demo-<id>`) carries every conversation's events, for owners watching the demo."""
+    return channel if conversation_id is None else f"{channel}:{conversation_id}"
+
+
 @dataclass(frozen=True, slots=True)
 class DemoVideo:
     """A video of a demo; `storage_path` names its object in the video store (local files or a bucket)."""
@@ -223,6 +231,7 @@ class WebSocketAccess:
 @dataclass(frozen=True, slots=True)
 class RealtimeAccess:
     project: RealtimeProject
+    topic: str  # the one to join: the channel, or on private channels the conversation's own topic
     access_token: str | None = None  # private channels only
     access_token_expires_at: datetime | None = None
 
@@ -234,7 +243,7 @@ class Session:
 
     demo_id: str
     channel: str
-    conversation_id: str
+    conversation_id: str | None  # None: an owner watching every conversation of the demo
     transport: Transport  # WEBSOCKET or SUPABASE: the page subscribes with exactly one
     websocket: WebSocketAccess
     supabase: RealtimeAccess | None

@@ -83,7 +83,8 @@ class ConversationDirectory(Protocol):
     """Which demo a Tavus conversation belongs to."""
 
     async def register(self, conversation_id: str, demo_id: str, conversation_url: str | None) -> None:
-        """Again for the same demo: re-activates it. For another demo: ConversationConflict."""
+        """Again for the same demo (a page reload): keeps it, taking a new URL. For another demo:
+        ConversationConflict; once it has ended: ConversationEnded. Either refusal changes nothing."""
         ...
 
     async def demo_for(self, conversation_id: str) -> str | None: ...
@@ -200,6 +201,8 @@ class ViewerGrants(Protocol):
 
 
 class RealtimeTokens(Protocol):
-    """Short-lived Supabase Realtime tokens that admit a page to one private channel."""
+    """Short-lived Supabase Realtime tokens that admit a page to one private topic."""
 
-    def issue(self, channel: str, conversation_id: str) -> tuple[str, datetime]: ...
+    def issue(self, topic: str, holder: str) -> tuple[str, datetime]:
+        """A token admitting its holder (a conversation id, or the demo's owners) to `topic` only."""
+        ...

@@ -243,6 +243,7 @@ async def test_a_signed_webhook_reaches_supabase_py_and_supabase_js(relay: Relay
             "url": relay.supabase.url,
             "anon_key": relay.supabase.anon_key,
             "private": False,
+            "topic": relay.channel("B"),
             "access_token": None,
             "access_token_expires_at": None,
         }
@@ -443,20 +444,23 @@ async def test_public_url_mode(tmp_path: Path, database_url: str, db_pool: async
 
 
 def our_policy(topic: str, claims: Mapping[str, Any]) -> bool:
-    """What the migration's RLS policy decides: an authenticated viewer, on the channel its token names."""
-    return claims.get("role") == "authenticated" and claims.get("demo_relay_channel") == topic
+    """What the migration's RLS policy decides: an authenticated holder, on the one topic its token names."""
+    return claims.get("role") == "authenticated" and claims.get("demo_relay_topic") == topic
 
 
-async def test_private_channels_admit_only_the_sessions_channel(
+async def test_private_channels_keep_each_viewer_to_its_own_conversation(
     tmp_path: Path, database_url: str, db_pool: asyncpg.Pool
 ) -> None:
+    """Two prospects on one demo, private channels: each page's Realtime token admits it to its own
+    conversation's topic only (not the demo-wide one, not the other prospect's); a video of one reaches
+    that prospect and the owner watching the demo, and is never even sent to the other prospect's topic."""
     async with (
         running_fake_supabase(buckets=(BUCKET,), authorize=our_policy) as supabase,
         httpx.AsyncClient(timeout=10) as http,
         AsyncExitStack() as stack,
     ):
         catalog = AsyncpgDemoCatalog(db_pool, title_match_threshold=0.3)
-        mine, other = await add_demo(catalog, supabase, "M"), await add_demo(catalog, supabase, "O")
+        demo = await add_demo(catalog, supabase, "M")
         settings = supabase_settings(
             tmp_path,
             database_url,
@@ -466,35 +470,57 @@ async def test_private_channels_admit_only_the_sessions_channel(
             supabase_jwt_secret=supabase.fake.jwt_secret,
         )
         base = await stack.enter_async_context(serve_relay(settings, database_url))
-        response = await http.post(
-            f"{base}/api/demos/{mine}/sessions", headers=owner_headers(), json={"conversation_id": "c-priv"}
+
+        async def session(body: dict[str, str]) -> dict[str, Any]:
+            response = await http.post(
+                f"{base}/api/demos/{demo}/sessions", headers=owner_headers(), json=body
+            )
+            assert response.status_code == 201, response.text
+            access: dict[str, Any] = response.json()["supabase"]
+            assert access["private"] is True and access["access_token"]
+            return access
+
+        mine, theirs, owner = (
+            await session({"conversation_id": "c-priv"}),
+            await session({"conversation_id": "c-other"}),
+            await session({}),
         )
-        access = response.json()["supabase"]
-        assert access["private"] is True and access["access_token"]
+        assert (mine["topic"], theirs["topic"], owner["topic"]) == (
+            f"demo-{demo}:c-priv",
+            f"demo-{demo}:c-other",
+            f"demo-{demo}",
+        )
         # Minutes, not hours: a leaked Realtime token is soon worth nothing (the page renews it).
         lives_s = (
-            datetime.fromisoformat(access["access_token_expires_at"]) - datetime.now(UTC)
+            datetime.fromisoformat(mine["access_token_expires_at"]) - datetime.now(UTC)
         ).total_seconds()
         assert 590 <= lives_s <= 600
 
-        refused = await stack.enter_async_context(
-            node_listener(
-                supabase.url,
-                access["anon_key"],
-                "--topic",
-                f"demo-{other}",
-                "--private",
-                "--token",
-                access["access_token"],
+        for topic in (owner["topic"], theirs["topic"]):  # my token opens neither the demo's nor theirs
+            refused = await stack.enter_async_context(
+                node_listener(
+                    supabase.url,
+                    mine["anon_key"],
+                    "--topic",
+                    topic,
+                    "--private",
+                    "--token",
+                    mine["access_token"],
+                )
             )
-        )
-        assert await refused.status() == "CHANNEL_ERROR"
-        listener = await supabase_js_subscriber(
-            stack, supabase, f"demo-{mine}", "--private", "--token", access["access_token"]
-        )
+            assert await refused.status() == "CHANNEL_ERROR", topic
+        listeners = {
+            name: await supabase_js_subscriber(
+                stack, supabase, access["topic"], "--private", "--token", access["access_token"]
+            )
+            for name, access in (("mine", mine), ("theirs", theirs), ("owner", owner))
+        }
         body = tool_call("product overview", "c-priv")
         played = await http.post(f"{base}/api/tavus-webhook", content=body, headers=tavus_headers(body))
         assert played.status_code == 200, played.text
-        message = (await listener.wait_for("broadcast"))["message"]
-        assert message["payload"]["url"] == played.json()["video"]["url"]
-        assert supabase.fake.stats.broadcasts[0]["private"] is True
+        for name in ("mine", "owner"):
+            message = (await listeners[name].wait_for("broadcast"))["message"]
+            assert message["payload"]["url"] == played.json()["video"]["url"], name
+        sent = {b["topic"]: b for b in supabase.fake.stats.broadcasts}
+        assert set(sent) == {mine["topic"], owner["topic"]}  # nothing for the other prospect's topic
+        assert all(b["private"] is True and b["delivered"] == 1 for b in sent.values()), sent

@@ -172,9 +172,12 @@ async def test_late_subscriber_gets_the_current_video_and_shutdown_ends_it(live:
         headers=owner_headers(),
         json={"conversation_id": CONVERSATION},
     )
-    renewed = again.json()["websocket"]
-    async with await subscribe(f"{renewed['url']}?token={renewed['token']}") as after:
-        await assert_silent(after)  # session_ended cleared the current video
+    assert again.status_code == 409 and again.json()["error"] == "conversation_ended"  # and no new session
+    watch = (
+        await live.http.post(f"/api/demos/{live.seeded.demo_id}/sessions", headers=owner_headers(), json={})
+    ).json()
+    async with await subscribe(f"{watch['websocket']['url']}?token={watch['websocket']['token']}") as after:
+        await assert_silent(after)  # session_ended cleared the current video, for an owner watching too
 
 
 async def test_ignored_events_send_nothing(live: Live) -> None:
@@ -219,3 +222,32 @@ async def test_two_prospects_on_one_demo_never_see_each_others_videos(live: Live
         await assert_silent(second)  # the other prospect's page never receives it
     async with await subscribe(other_url) as late:
         await assert_silent(late)  # nor as a late joiner: the current video is per conversation
+
+
+async def test_an_owner_session_watches_every_conversation_of_the_demo(live: Live) -> None:
+    watch = await live.http.post(
+        f"/api/demos/{live.seeded.demo_id}/sessions", headers=owner_headers(), json={}
+    )
+    assert watch.status_code == 201, watch.text
+    assert watch.json()["conversation_id"] is None
+    watch_url = f"{watch.json()['websocket']['url']}?token={watch.json()['websocket']['token']}"
+    async with await subscribe(watch_url) as owner:
+        played = await live.webhook(tool_call("Pricing Walkthrough", "call_watched"))
+        assert played.json()["status"] == "played"
+        frame = await next_event(owner)
+        assert (frame["payload"]["title"], frame["payload"]["conversation_id"]) == (
+            "Pricing Walkthrough",
+            CONVERSATION,
+        )
+        # Read-only like every session token: whatever the owner's page sends is not published.
+        await owner.send(
+            json.dumps({"event": "play_video", "payload": {"url": "https://evil.example/x.mp4"}})
+        )
+        await assert_silent(owner)
+    # Its token is not a viewer's: it forwards no tool calls (only a conversation's page does).
+    forwarded = await live.http.post(
+        f"/api/sessions/demo-{live.seeded.demo_id}/tool-calls",
+        headers={"authorization": f"Bearer {watch.json()['websocket']['token']}"},
+        content=tool_call("Product Overview", "call_from_owner_page"),
+    )
+    assert forwarded.status_code == 403 and forwarded.json()["error"] == "invalid_token"

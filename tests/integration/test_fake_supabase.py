@@ -1,6 +1,6 @@
 """The fake Supabase's own controls: faults (status, delay, down; cleared after `times`), counters, the
 /__fake/ HTTP endpoints Node and browser tests use, the `python -m fake_supabase` entry,
-and `demo-relay fake-supabase --private-policy claim:demo_relay_channel` (this project's RLS policy on
+and `demo-relay fake-supabase --private-policy claim:demo_relay_topic` (this project's RLS policy on
 private channels). The protocol itself is proven against the official clients in the other
 test_fake_supabase_*.py."""
 
@@ -191,11 +191,11 @@ async def _join(socket: Any, ref: str, topic: str, token: str) -> dict[str, Any]
 
 def test_private_policy_parses_the_cli_syntax() -> None:
     assert PrivatePolicy.parse("authenticated") == PrivatePolicy()
-    policy = PrivatePolicy.parse("claim:demo_relay_channel")
-    assert str(policy) == "claim:demo_relay_channel"
-    assert policy("demo-a", {"role": "authenticated", "demo_relay_channel": "demo-a"})
-    assert not policy("demo-b", {"role": "authenticated", "demo_relay_channel": "demo-a"})
-    assert not policy("demo-a", {"role": "anon", "demo_relay_channel": "demo-a"})  # `to authenticated`
+    policy = PrivatePolicy.parse("claim:demo_relay_topic")
+    assert str(policy) == "claim:demo_relay_topic"
+    assert policy("demo-a", {"role": "authenticated", "demo_relay_topic": "demo-a"})
+    assert not policy("demo-b", {"role": "authenticated", "demo_relay_topic": "demo-a"})
+    assert not policy("demo-a", {"role": "anon", "demo_relay_topic": "demo-a"})  # `to authenticated`
     assert not policy("demo-a", {"role": "authenticated"})
     for bad in ("claim:", "claim", "everyone", "authenticated:x"):
         with pytest.raises(ValueError, match="expected 'authenticated' or 'claim:NAME'"):
@@ -215,13 +215,13 @@ async def test_claim_policy_refuses_a_token_for_another_channel() -> None:
         "--port",
         str(port),
         "--private-policy",
-        "claim:demo_relay_channel",
+        "claim:demo_relay_topic",
         stdout=asyncio.subprocess.PIPE,
     )
     try:
         assert process.stdout is not None
         banner = [(await asyncio.wait_for(process.stdout.readline(), 20)).decode() for _ in range(8)]
-        assert any("private channels: claim:demo_relay_channel" in line for line in banner), banner
+        assert any("private channels: claim:demo_relay_topic" in line for line in banner), banner
         base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base) as http:
             keys = await _keys_once_up(http)

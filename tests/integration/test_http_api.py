@@ -130,10 +130,31 @@ async def test_a_conversation_cannot_be_diverted_to_another_demo(
     assert again.status_code == 201  # the same demo again (a page reload) is fine
 
 
+async def test_an_ended_conversation_gets_no_new_session(
+    client: AsyncTestClient[Any], session: dict[str, Any], db_pool: asyncpg.Pool
+) -> None:
+    body = fixture_bytes("system.shutdown.json")
+    assert (
+        await client.post("/api/tavus-webhook", content=body, headers=tavus_headers(body))
+    ).status_code == 200
+    ended = await db_pool.fetchrow(
+        "select status, ended_at from conversations where conversation_id = $1", CONVERSATION
+    )
+    again = await client.post(
+        f"/api/demos/{session['demo_id']}/sessions",
+        headers=owner_headers(),
+        json={"conversation_id": CONVERSATION},
+    )
+    assert again.status_code == 409 and again.json()["error"] == "conversation_ended"
+    after = await db_pool.fetchrow(
+        "select status, ended_at from conversations where conversation_id = $1", CONVERSATION
+    )
+    assert after == ended  # still ended: Tavus never restarts a conversation
+
+
 @pytest.mark.parametrize(
     "body",
     [
-        {},
         {"conversation_id": ""},
         {"conversation_id": "has space"},
         {"conversation_id": 7},

@@ -1,5 +1,6 @@
 """AsyncpgConversationDirectory on a real Postgres: a conversation is registered to a demo (registering
-again for the same demo re-activates it; another demo is refused, so nobody can divert a conversation),
+again for the same demo keeps it and takes the new URL; another demo is refused, so nobody can divert a
+conversation; an ended conversation stays ended),
 looked up, and ended (status, end time, demo id returned), and unknown ids or demos are answered without
 database errors."""
 
@@ -10,7 +11,7 @@ import pytest
 
 from demo_relay.adapters.postgres.catalog import AsyncpgDemoCatalog
 from demo_relay.adapters.postgres.conversations import AsyncpgConversationDirectory
-from demo_relay.domain.errors import ConversationConflict, UnknownDemo
+from demo_relay.domain.errors import ConversationConflict, ConversationEnded, UnknownDemo
 
 
 @pytest.fixture
@@ -41,27 +42,37 @@ async def test_register_then_look_up(directory: AsyncpgConversationDirectory, ca
     assert await directory.demo_for("unknown") is None
 
 
-async def test_registering_again_reactivates_and_another_demo_is_refused(
+async def test_registering_again_keeps_it_and_another_demo_is_refused(
     directory: AsyncpgConversationDirectory, catalog: AsyncpgDemoCatalog, db_pool: asyncpg.Pool
 ):
     first = await catalog.create_demo("First")
     second = await catalog.create_demo("Second")
     await directory.register("c1", first.id, "https://example.test/a")
-    assert await directory.end("c1") == first.id
 
-    await directory.register("c1", first.id, None)  # a page reload
-    row = await _row(db_pool, "c1")
-    assert (row["status"], row["ended_at"], row["conversation_url"]) == (
-        "active",
-        None,
-        "https://example.test/a",
-    )
+    await directory.register("c1", first.id, None)  # a page reload that does not know the URL
+    assert (await _row(db_pool, "c1"))["conversation_url"] == "https://example.test/a"
+    await directory.register("c1", first.id, "https://example.test/a2")  # one that does
+    assert (await _row(db_pool, "c1"))["conversation_url"] == "https://example.test/a2"
 
     with pytest.raises(ConversationConflict):
         await directory.register("c1", second.id, "https://example.test/b")
     assert await directory.demo_for("c1") == first.id
-    assert (await _row(db_pool, "c1"))["conversation_url"] == "https://example.test/a"
+    assert (await _row(db_pool, "c1"))["conversation_url"] == "https://example.test/a2"
     assert await db_pool.fetchval("select count(*) from conversations") == 1
+
+
+async def test_an_ended_conversation_is_never_reactivated(
+    directory: AsyncpgConversationDirectory, catalog: AsyncpgDemoCatalog, db_pool: asyncpg.Pool
+):
+    demo = await catalog.create_demo("Acme")
+    await directory.register("c1", demo.id, "https://example.test/a")
+    assert await directory.end("c1") == demo.id
+    ended = await _row(db_pool, "c1")
+
+    with pytest.raises(ConversationEnded):
+        await directory.register("c1", demo.id, "https://example.test/elsewhere")
+    assert await directory.is_ended("c1")
+    assert await _row(db_pool, "c1") == ended  # status, end time and URL unchanged
 
 
 async def test_end_marks_ended_and_returns_the_demo(

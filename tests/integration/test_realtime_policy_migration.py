@@ -1,4 +1,4 @@
-"""The private-channel migration (migrations/*_realtime_private_channels.sql) on a real Postgres.
+"""The private-channel migrations (migrations/*_realtime_*.sql) on a real Postgres.
 
 On a plain Postgres it is a no-op (every other test migrates one). Here the database first gets the part
 of Supabase the policy relies on, as Supabase defines it: the `anon`/`authenticated` roles, `auth.jwt()`
@@ -7,9 +7,10 @@ authorise a join the way Supabase Realtime does: as role `authenticated`, with t
 `request.jwt.claims` and the channel in `realtime.topic`, select the broadcast message rows of the topic
 in a transaction that is rolled back; a visible row means the viewer may receive the channel.
 
-Proves: a viewer receives the demo its token names, not another demo, not a topic of another shape, not
-presence; without the claim nothing; `anon` nothing; and a demo that does not exist is refused even with
-a matching claim."""
+Proves: a viewer receives the topic its token names (its conversation's `demo-<id>:<conversation>`; an
+owner's, the demo's `demo-<id>`) and nothing else: not another conversation of the same demo, not the
+demo-wide topic, not another demo, not a topic of another shape, not presence; without the claim nothing;
+`anon` nothing; and a demo that does not exist is refused even with a matching claim."""
 
 from __future__ import annotations
 
@@ -97,18 +98,33 @@ async def may_receive(
         await conn.close()
 
 
-def viewer(channel: str) -> dict[str, object]:
-    return {"role": "authenticated", "sub": str(uuid.uuid4()), "demo_relay_channel": channel}
+def viewer(topic: str) -> dict[str, object]:
+    return {"role": "authenticated", "sub": str(uuid.uuid4()), "demo_relay_topic": topic}
 
 
-async def test_a_viewer_receives_only_the_demo_its_token_names(supabase_like: tuple[str, str]) -> None:
+async def test_a_viewer_receives_only_its_own_conversation(supabase_like: tuple[str, str]) -> None:
+    dsn, demo_id = supabase_like
+    channel = f"demo-{demo_id}"
+    mine, theirs = f"{channel}:c-mine", f"{channel}:c-theirs"
+    assert await may_receive(dsn, "authenticated", viewer(mine), mine, "broadcast")
+    assert not await may_receive(dsn, "authenticated", viewer(mine), theirs, "broadcast")
+    assert not await may_receive(dsn, "authenticated", viewer(mine), channel, "broadcast")
+    assert not await may_receive(
+        dsn, "authenticated", viewer(mine), f"demo-{uuid.uuid4()}:c-mine", "broadcast"
+    )
+    assert not await may_receive(dsn, "authenticated", viewer(mine), mine, "presence")
+
+
+async def test_an_owner_token_receives_the_demo_wide_topic(supabase_like: tuple[str, str]) -> None:
     dsn, demo_id = supabase_like
     channel = f"demo-{demo_id}"
     assert await may_receive(dsn, "authenticated", viewer(channel), channel, "broadcast")
     other = f"demo-{uuid.uuid4()}"
     assert not await may_receive(dsn, "authenticated", viewer(channel), other, "broadcast")
-    assert not await may_receive(dsn, "authenticated", viewer(channel), channel, "presence")
-    assert not await may_receive(dsn, "authenticated", viewer(channel), "room-1", "broadcast")
+    assert not await may_receive(dsn, "authenticated", viewer(channel), f"{channel}:c1", "broadcast")
+    assert not await may_receive(dsn, "authenticated", viewer("room-1"), "room-1", "broadcast")
+    # A claim that only looks like the demo's prefix is not the demo.
+    assert not await may_receive(dsn, "authenticated", viewer(channel + "x"), channel + "x", "broadcast")
 
 
 async def test_no_claim_anon_or_unknown_demo_receive_nothing(supabase_like: tuple[str, str]) -> None:

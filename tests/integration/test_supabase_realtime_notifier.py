@@ -1,5 +1,6 @@
 """SupabaseRealtimeNotifier against the local Supabase's REST broadcast: the exact message Realtime gets
-(topic without `realtime:`, event, payload + event_id, private flag), 429 and 5xx retried within the
+(topic without `realtime:`, event, payload + event_id, private flag; on private channels a conversation's
+event also on the conversation's own topic, in the same request), 429 and 5xx retried within the
 bound, a refusal (4xx: a wrong key) not retried, and every failure reported as TransportUnavailable."""
 
 from __future__ import annotations
@@ -63,6 +64,19 @@ async def test_the_broadcast_realtime_receives(
             "private": True,
         }
     )
+
+
+@pytest.mark.parametrize(("private", "topics"), [(False, ["demo-d1"]), (True, ["demo-d1", "demo-d1:c-9"])])
+async def test_a_conversations_event_on_private_channels_also_goes_to_its_own_topic(
+    supabase: RunningFakeSupabase, http: httpx.AsyncClient, private: bool, topics: list[str]
+) -> None:
+    event = ChannelEvent(
+        "demo-d1", EventName.PLAY_VIDEO, {"url": "u", "conversation_id": "c-9"}, "evt-2", datetime.now(UTC)
+    )
+    await notifier(http, supabase, private=private).publish(event)
+    assert [b["topic"] for b in supabase.fake.stats.broadcasts] == topics
+    assert sum(supabase.fake.stats.requests.values()) == 1  # one request carries both
+    assert {b["private"] for b in supabase.fake.stats.broadcasts} == {private}
 
 
 @pytest.mark.parametrize("status", [429, 500, 503])

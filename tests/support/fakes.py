@@ -12,6 +12,7 @@ from pathlib import Path
 
 from demo_relay.domain.errors import (
     ConversationConflict,
+    ConversationEnded,
     InvalidRequest,
     InvalidToken,
     StorageUnavailable,
@@ -170,9 +171,9 @@ class FakeRealtimeTokens:
         self.clock = clock
         self.issued: list[tuple[str, str]] = []
 
-    def issue(self, channel: str, conversation_id: str) -> tuple[str, datetime]:
-        self.issued.append((channel, conversation_id))
-        return f"rt:{channel}:{conversation_id}", self.clock.now() + timedelta(minutes=30)
+    def issue(self, topic: str, holder: str) -> tuple[str, datetime]:
+        self.issued.append((topic, holder))
+        return f"rt:{topic}", self.clock.now() + timedelta(minutes=30)
 
 
 class FakeConversations:
@@ -183,8 +184,9 @@ class FakeConversations:
     async def register(self, conversation_id: str, demo_id: str, conversation_url: str | None) -> None:
         if self.demo_of.get(conversation_id, demo_id) != demo_id:
             raise ConversationConflict("registered to another demo")
+        if conversation_id in self.ended:
+            raise ConversationEnded("the conversation has ended")
         self.demo_of[conversation_id] = demo_id
-        self.ended.discard(conversation_id)
 
     async def demo_for(self, conversation_id: str) -> str | None:
         return self.demo_of.get(conversation_id)

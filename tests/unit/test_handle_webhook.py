@@ -106,9 +106,9 @@ async def world() -> World:
     return w
 
 
-def demo_wide(demo: Any) -> ChannelAccess:
-    """A session token of the whole demo (an owner's)."""
-    return ChannelAccess(demo.id, f"demo-{demo.id}", None)
+def viewer_of(demo: Any, conversation: str = CONVERSATION) -> ChannelAccess:
+    """A viewer's session token: one conversation of the demo."""
+    return ChannelAccess(demo.id, f"demo-{demo.id}", conversation)
 
 
 def tool_call(title: Any, call_id: str = "call_1", conversation: str = CONVERSATION) -> dict[str, Any]:
@@ -342,7 +342,7 @@ async def test_shutdown_of_an_unknown_conversation_is_recorded_without_sending(w
 
 async def test_session_bound_tool_call_uses_the_token_demo(world: World) -> None:
     body = json.dumps(tool_call({"video_title": "Secret roadmap"}, conversation="unregistered")).encode()
-    played = await world.bridge.execute(body, demo_wide(world.other))
+    played = await world.bridge.execute(body, viewer_of(world.other, "unregistered"))
     assert isinstance(played, Played) and played.demo_id == world.other.id
 
 
@@ -360,17 +360,25 @@ async def test_a_delivery_stuck_in_processing_is_taken_over_after_the_lease(worl
 async def test_the_bridge_takes_tool_calls_only(world: World) -> None:
     # The lifecycle of a conversation is Tavus's to report (signed webhook); a page cannot end one.
     with pytest.raises(errors.InvalidRequest):
-        await world.bridge.execute(fixture_bytes("system.shutdown.json"), demo_wide(world.demo))
+        await world.bridge.execute(fixture_bytes("system.shutdown.json"), viewer_of(world.demo))
     assert world.conversations.ended == set() and world.notifier.events == [] and world.ledger.entries == {}
-    ignored = await world.bridge.execute(fixture_bytes("tool_call.other_tool.json"), demo_wide(world.demo))
+    ignored = await world.bridge.execute(fixture_bytes("tool_call.other_tool.json"), viewer_of(world.demo))
     assert isinstance(ignored, Ignored) and world.ledger.entries == {}
+
+
+async def test_a_demo_wide_token_forwards_nothing(world: World) -> None:
+    # An owner's session watches the whole demo; only a conversation's own page forwards its tool calls.
+    owner = ChannelAccess(world.demo.id, f"demo-{world.demo.id}", None)
+    with pytest.raises(errors.InvalidToken, match="demo-wide"):
+        await world.bridge.execute(fixture_bytes("tool_call.play_video.json"), owner)
+    assert world.ledger.entries == {} and world.notifier.events == []
 
 
 async def test_the_bridge_checks_size_and_json_first(world: World) -> None:
     with pytest.raises(errors.PayloadTooLarge):
-        await world.bridge.execute(b"{" + b" " * 5000 + b"}", demo_wide(world.demo))
+        await world.bridge.execute(b"{" + b" " * 5000 + b"}", viewer_of(world.demo))
     with pytest.raises(errors.MalformedJson):
-        await world.bridge.execute(b"{not json", demo_wide(world.demo))
+        await world.bridge.execute(b"{not json", viewer_of(world.demo))
 
 
 async def test_an_unsigned_webhook_id_never_decides_dedupe(world: World) -> None:
@@ -388,12 +396,12 @@ async def test_an_unsigned_webhook_id_never_decides_dedupe(world: World) -> None
 
 async def test_a_bridged_call_cannot_pre_claim_a_signed_delivery(world: World) -> None:
     body = fixture_bytes("tool_call.play_video.json")
-    bridged = await world.bridge.execute(body, demo_wide(world.demo))
+    bridged = await world.bridge.execute(body, viewer_of(world.demo))
     signed = await world.send(body)
     assert isinstance(bridged, Played) and isinstance(signed, Played)
-    assert sorted(world.ledger.entries) == [f"bridge:{world.demo.id}:call_8e2f4c1a", "call_8e2f4c1a"]
+    assert sorted(world.ledger.entries) == [f"bridge:{CONVERSATION}:call_8e2f4c1a", "call_8e2f4c1a"]
     # Its own repeats still are duplicates.
-    assert isinstance(await world.bridge.execute(body, demo_wide(world.demo)), Duplicate)
+    assert isinstance(await world.bridge.execute(body, viewer_of(world.demo)), Duplicate)
 
 
 async def test_retention_forgets_old_deliveries_so_an_old_repeat_is_evaluated_again(world: World) -> None:
@@ -417,7 +425,7 @@ async def test_hostile_arguments_strings_are_invalid_arguments(world: World, arg
     with pytest.raises(errors.InvalidArguments):
         await world.send(body)
     with pytest.raises(errors.InvalidArguments):
-        await world.bridge.execute(json.dumps(body).encode(), demo_wide(world.demo))
+        await world.bridge.execute(json.dumps(body).encode(), viewer_of(world.demo))
     assert world.notifier.events == []
 
 
@@ -438,7 +446,7 @@ async def test_a_cancelled_delivery_releases_its_claim(world: World) -> None:
 
 async def test_a_tool_call_delivered_both_ways_reaches_the_page_with_one_event_id(world: World) -> None:
     body = fixture_bytes("tool_call.play_video.json")
-    await world.bridge.execute(body, demo_wide(world.demo))
+    await world.bridge.execute(body, viewer_of(world.demo))
     await world.send(body)
     first, second = world.notifier.events
     assert first.id == second.id  # the page drops the second as a repeat

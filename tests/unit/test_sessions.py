@@ -1,6 +1,7 @@
 """StartSession with in-memory fakes: it registers the conversation and decides everything the page gets
-(the one transport it subscribes with, the hub token and URL, Supabase access and a Realtime token on
-private channels), and refuses bad input before anything is registered."""
+(the one transport it subscribes with, the hub token and URL, Supabase access and on private channels the
+conversation's own topic and a Realtime token for it), refuses bad input and ended conversations before
+anything is registered, and lets an owner watch a whole demo."""
 
 from __future__ import annotations
 
@@ -76,16 +77,61 @@ async def test_supabase_session_gets_the_public_project_access() -> None:
     assert session.transport is Transport.SUPABASE
     assert session.supabase is not None and session.supabase.project == PROJECT
     assert session.supabase.access_token is None and world.realtime_tokens.issued == []
+    assert session.supabase.topic == f"demo-{world.demo.id}"  # public: one topic per demo
 
 
-async def test_private_channel_session_gets_a_realtime_token_for_its_conversation() -> None:
-    private = RealtimeProject(PROJECT.url, PROJECT.anon_key, private=True)
-    world = World(Transport.SUPABASE, private)
+PRIVATE = RealtimeProject(PROJECT.url, PROJECT.anon_key, private=True)
+
+
+async def test_private_channel_session_gets_its_conversations_own_topic_and_a_token_for_it() -> None:
+    world = World(Transport.SUPABASE, PRIVATE)
     session = await world.start(world.demo.id, "conv-1", None)
     assert session.supabase is not None
-    assert session.supabase.access_token == f"rt:demo-{world.demo.id}:conv-1"
+    topic = f"demo-{world.demo.id}:conv-1"
+    assert session.supabase.topic == topic
+    assert session.supabase.access_token == f"rt:{topic}"
     assert session.supabase.access_token_expires_at is not None
-    assert world.realtime_tokens.issued == [(f"demo-{world.demo.id}", "conv-1")]
+    assert world.realtime_tokens.issued == [(topic, "conv-1")]
+
+
+async def test_an_owner_may_watch_every_conversation_of_a_demo() -> None:
+    world = World(Transport.SUPABASE, PRIVATE)
+    session = await world.start(world.demo.id, None, None)
+    channel = f"demo-{world.demo.id}"
+    assert session.conversation_id is None
+    assert world.tokens.channel_of(session.websocket.token) == channel
+    assert (
+        world.tokens.conversation_of(session.websocket.token) is None
+    )  # the hub sends it every conversation
+    assert session.supabase is not None and session.supabase.topic == channel
+    assert world.realtime_tokens.issued == [(channel, f"owners-of-{channel}")]
+    assert world.conversations.demo_of == {}  # registers nothing
+
+
+async def test_a_demo_wide_session_is_for_owners_only() -> None:
+    world = World()
+    with pytest.raises(errors.Unauthorized):
+        await world.use_case.execute(world.demo.id, None, None)
+    grant, _ = world.grants.issue(world.demo.id, "conv-1", 60)
+    with pytest.raises(errors.InvalidRequest) as refused:
+        await world.use_case.execute(world.demo.id, None, None, grant)
+    assert refused.value.details["field"] == "conversation_id"
+    with pytest.raises(errors.InvalidRequest) as refused:  # a URL without its conversation
+        await world.start(world.demo.id, None, "https://tavus.daily.co/conv-1")
+    assert refused.value.details["field"] == "conversation_id"
+    assert world.conversations.demo_of == {}
+
+
+async def test_an_ended_conversation_gets_no_new_session() -> None:
+    world = World()
+    await world.start(world.demo.id, "conv-1", None)
+    await world.conversations.end("conv-1")
+    grant, _ = world.grants.issue(world.demo.id, "conv-1", 60)
+    with pytest.raises(errors.ConversationEnded):
+        await world.use_case.execute(world.demo.id, "conv-1", None, grant)
+    with pytest.raises(errors.ConversationEnded):
+        await world.start(world.demo.id, "conv-1", None)  # not even an owner re-activates it
+    assert await world.conversations.is_ended("conv-1")
 
 
 async def test_supabase_transport_without_a_project_is_a_configuration_error() -> None:

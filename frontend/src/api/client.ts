@@ -72,6 +72,7 @@ function parseSupabaseAccess(value: unknown): SupabaseAccess | null {
     url,
     anon_key: anonKey,
     private: value.private === true,
+    topic: nonEmpty(value.topic),
     access_token: nonEmpty(value.access_token),
     access_token_expires_at: str(value.access_token_expires_at),
   };

@@ -23,6 +23,8 @@ export interface SupabaseAccess {
   url: string;
   anon_key: string;
   private: boolean;
+  /** The topic to join: the channel, or on private channels the conversation's own `demo-<id>:<conversation>`. */
+  topic?: string | null;
   /** Private channels: a short-lived Realtime JWT for `supabase.realtime.setAuth()`. */
   access_token?: string | null;
   /** RFC 3339; the page renews the token (a fresh session) shortly before then. */

@@ -31,6 +31,14 @@ describe('createTransport', () => {
     );
   });
 
+  it('joins the topic the session names: on private channels the conversation\'s own', () => {
+    const join = vi.fn<RealtimeJoin>(() => Promise.resolve(() => undefined));
+    const access = { ...supabase, topic: 'demo-d1:c1', access_token: 'jwt-1' };
+    const transport = createTransport(sampleSession({ transport: 'supabase', supabase: access }), { renew, join });
+    transport.subscribe({ onEvent: vi.fn(), onStateChange: vi.fn() })();
+    expect(join).toHaveBeenCalledWith(expect.objectContaining({ access, topic: 'demo-d1:c1' }));
+  });
+
   it('falls back to the hub when "supabase" comes without credentials', () => {
     const transport = createTransport(sampleSession({ transport: 'supabase', supabase: null }), { renew });
     expect(transport.name).toBe('websocket');
@@ -64,6 +72,7 @@ describe('parseSession', () => {
     expect(withSupabase.supabase).toEqual({
       ...supabase,
       private: false,
+      topic: null,
       access_token: null,
       access_token_expires_at: null,
     });
@@ -74,6 +83,7 @@ describe('parseSession', () => {
     const access = {
       ...supabase,
       private: true,
+      topic: 'demo-d1:c1',
       access_token: 'jwt-1',
       access_token_expires_at: '2026-12-01T12:00:00+00:00',
     };

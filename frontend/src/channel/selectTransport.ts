@@ -28,7 +28,7 @@ export function createTransport(session: Session, deps: TransportDeps): Transpor
       if (fresh.supabase === null) throw new Error('the new session has no Supabase access');
       return fresh.supabase;
     };
-    return supabaseTransport(session.supabase, session.channel, deps.join, renewAccess);
+    return supabaseTransport(session.supabase, session.supabase.topic ?? session.channel, deps.join, renewAccess);
   }
   // "websocket", or "supabase" without Supabase credentials (a misconfigured server): the hub is part of
   // the service, so it is the fallback rather than a page that never connects.

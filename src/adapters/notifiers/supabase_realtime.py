@@ -1,7 +1,10 @@
 """Supabase Realtime as a transport (`NOTIFIER=supabase`): server-side broadcast through Realtime's REST API
 (`POST {SUPABASE_URL}/realtime/v1/api/broadcast`), topic `demo-<id>` without the `realtime:`
-prefix, authenticated with the service key. Realtime answers 202 when it took the message; browsers joined
-to the channel with supabase-js receive it as a `broadcast` of the same event name.
+prefix, authenticated with the service key. On private channels an event of one conversation also goes,
+in the same request, to the conversation's own topic `demo-<id>:<conversation_id>`: that is the topic a
+viewer's Realtime token admits it to (Realtime authorises joins by topic, never by message), while
+`demo-<id>` is for owners watching the whole demo. Realtime answers 202 when it took the message; browsers
+joined to the topic with supabase-js receive it as a `broadcast` of the same event name.
 
 Each attempt has a timeout; connection errors, timeouts, 429 and 5xx are retried a bounded number of times
 with jittered exponential backoff (tenacity); any other answer is final. When no attempt succeeds the
@@ -27,7 +30,7 @@ from tenacity import (
 )
 
 from demo_relay.domain.errors import TransportUnavailable
-from demo_relay.domain.models import ChannelEvent
+from demo_relay.domain.models import ChannelEvent, private_topic_for
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +83,7 @@ class SupabaseRealtimeNotifier:
         )
 
     async def publish(self, event: ChannelEvent) -> tuple[str, ...]:
-        body = {"messages": [self.message(event)]}
+        body = {"messages": self.messages(event)}
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._attempts) | stop_after_delay(self._total_timeout_s),
             wait=self._wait,
@@ -99,15 +102,17 @@ class SupabaseRealtimeNotifier:
             ) from None
         return (NAME,)
 
-    def message(self, event: ChannelEvent) -> dict[str, Any]:
+    def messages(self, event: ChannelEvent) -> list[dict[str, Any]]:
         payload: dict[str, Any] = dict(event.payload)
         payload["event_id"] = event.id
-        return {
-            "topic": event.channel,
-            "event": str(event.event),
-            "payload": payload,
-            "private": self._private,
-        }
+        topics = [event.channel]
+        conversation_id = payload.get("conversation_id")
+        if self._private and isinstance(conversation_id, str) and conversation_id:
+            topics.append(private_topic_for(event.channel, conversation_id))
+        return [
+            {"topic": topic, "event": str(event.event), "payload": payload, "private": self._private}
+            for topic in topics
+        ]
 
     async def _send(self, body: Mapping[str, Any]) -> None:
         response = await self._http.post(self._url, json=body, headers=self._headers, timeout=self._timeout)

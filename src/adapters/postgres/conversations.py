@@ -8,23 +8,23 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from demo_relay.adapters.postgres.pool import translate_errors
-from demo_relay.domain.errors import ConversationConflict, UnknownDemo
+from demo_relay.domain.errors import ConversationConflict, ConversationEnded, UnknownDemo
 
 if TYPE_CHECKING:
     from demo_relay.adapters.postgres.pool import PgPool
 
-# Registering again for the same demo (a page reload) re-activates it and keeps a known URL; for another
-# demo nothing changes and no row comes back: a conversation must never be divertible to another demo's
-# channel. One statement, so two racing registrations can't both win.
+# Registering again for the same demo (a page reload) keeps it and takes a new URL; for another demo nothing
+# changes and no row comes back: a conversation must never be divertible to another demo's channel. An ended
+# conversation stays ended (Tavus never restarts one) and keeps its URL. One statement, so two racing
+# registrations can't both win.
 _REGISTER = """
 insert into conversations as c (conversation_id, demo_id, conversation_url)
 values ($1, $2, $3)
 on conflict (conversation_id) do update
-set conversation_url = coalesce(excluded.conversation_url, c.conversation_url),
-    status = 'active',
-    ended_at = null
+set conversation_url = case when c.status = 'ended' then c.conversation_url
+                            else coalesce(excluded.conversation_url, c.conversation_url) end
 where c.demo_id = excluded.demo_id
-returning 1"""
+returning status"""
 
 # Ending twice keeps the first end time; the demo id is returned either way so the caller can notify.
 _END = """
@@ -49,13 +49,15 @@ class AsyncpgConversationDirectory:
             raise UnknownDemo("no demo with that id", demo_id=demo_id) from None
         try:
             async with translate_errors():
-                registered = await self._pool.fetchval(_REGISTER, conversation_id, key, conversation_url)
+                status = await self._pool.fetchval(_REGISTER, conversation_id, key, conversation_url)
         except asyncpg.ForeignKeyViolationError:
             raise UnknownDemo("no demo with that id", demo_id=demo_id) from None
-        if registered is None:
+        if status is None:
             raise ConversationConflict(
                 "this conversation is registered to another demo", conversation_id=conversation_id
             )
+        if status == "ended":
+            raise ConversationEnded("this conversation has ended", conversation_id=conversation_id)
 
     async def demo_for(self, conversation_id: str) -> str | None:
         """The demo of a registered conversation, ended or not: events that arrive after the end

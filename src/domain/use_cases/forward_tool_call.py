@@ -32,6 +32,9 @@ class ForwardToolCall:
 
     async def execute(self, body: bytes, access: ChannelAccess) -> WebhookOutcome:
         """`access`: the session token's. A call may only be of the token's own conversation."""
+        # Only a conversation's own page forwards its tool calls: an owner's demo-wide session watches.
+        if access.conversation_id is None:
+            raise InvalidToken("a demo-wide session token forwards no tool calls")
         check_size(body, self.max_body_bytes)
         document, event = read_event(body)
         if isinstance(event, LifecycleEvent):
@@ -42,14 +45,13 @@ class ForwardToolCall:
             return Ignored(f"tool {event.name[:64]!r} is not handled here")
         # Its own key space: a page can never pre-claim the key of a signed delivery and turn it into a
         # duplicate (nor the other way round).
-        if access.conversation_id is not None:
-            if event.conversation_id not in (None, access.conversation_id):
-                raise InvalidToken("the session token is for another conversation")
-            if await self.conversations.is_ended(access.conversation_id):
-                raise InvalidToken("the conversation has ended")
-            event = replace(event, conversation_id=access.conversation_id)
+        if event.conversation_id not in (None, access.conversation_id):
+            raise InvalidToken("the session token is for another conversation")
+        if await self.conversations.is_ended(access.conversation_id):
+            raise InvalidToken("the conversation has ended")
+        event = replace(event, conversation_id=access.conversation_id)
         call_key = dedupe_key(event, None, body)
-        key = f"bridge:{access.conversation_id or access.demo_id}:{call_key}"
+        key = f"bridge:{access.conversation_id}:{call_key}"
         delivery = Delivery(key, bound_demo_id=access.demo_id, event_key=call_key)
         if not await self.deliveries.claim(record_of(event, key, document)):
             return Duplicate(key)

@@ -25,6 +25,7 @@ from demo_relay.domain.models import (
     WebSocketAccess,
     channel_for,
     demo_id_of,
+    private_topic_for,
 )
 from demo_relay.domain.ports import (
     ChannelTokens,
@@ -56,7 +57,7 @@ class StartSession:
     async def execute(
         self,
         demo_id: str,
-        conversation_id: str,
+        conversation_id: str | None,
         conversation_url: str | None,
         grant: str | None = None,
         *,
@@ -64,16 +65,26 @@ class StartSession:
     ) -> Session:
         """Only the demo's owners decide which conversation belongs to which demo: the caller proves to be
         one (`owner`, an owner token) or holds a viewer link's `grant` for exactly this demo and
-        conversation; anything else is Unauthorized and registers nothing."""
-        conversation_id = checked_conversation(conversation_id, conversation_url, self.conversation_url_hosts)
-        if not owner:
-            if grant is None:
-                raise Unauthorized("a viewer link (its grant) or an owner token is required")
+        conversation; anything else is Unauthorized and registers nothing. An owner may leave the
+        conversation out: the session then watches every conversation of the demo and registers none."""
+        if not owner and grant is None:
+            raise Unauthorized("a viewer link (its grant) or an owner token is required")
+        if conversation_id is None:
+            if not owner:
+                raise InvalidRequest("a viewer session is for one conversation", field="conversation_id")
+            if conversation_url is not None:
+                raise InvalidRequest("a conversation_url needs its conversation_id", field="conversation_id")
+        else:
+            conversation_id = checked_conversation(
+                conversation_id, conversation_url, self.conversation_url_hosts
+            )
+        if grant is not None and not owner:
             self._check_grant(grant, demo_id, conversation_id)
         demo = await self.catalog.get_demo(demo_id)
         if demo is None:
             raise UnknownDemo("no demo with that id", demo_id=demo_id)
-        await self.conversations.register(conversation_id, demo.id, conversation_url)
+        if conversation_id is not None:
+            await self.conversations.register(conversation_id, demo.id, conversation_url)
         channel = channel_for(demo.id)
         token, expires_at = self.tokens.issue(channel, conversation_id)
         transport = self.transports.transport_for(channel)
@@ -89,7 +100,7 @@ class StartSession:
             else None,
         )
 
-    def _check_grant(self, grant: str, demo_id: str, conversation_id: str) -> None:
+    def _check_grant(self, grant: str, demo_id: str, conversation_id: str | None) -> None:
         if self.grants is None:
             raise Unauthorized("viewer links are not enabled here")
         try:
@@ -99,15 +110,17 @@ class StartSession:
         if (granted.demo_id, granted.conversation_id) != (demo_id, conversation_id):
             raise Unauthorized("the viewer link is for another demo or conversation")
 
-    def _realtime_access(self, channel: str, conversation_id: str) -> RealtimeAccess:
+    def _realtime_access(self, channel: str, conversation_id: str | None) -> RealtimeAccess:
         if self.realtime is None:
             raise ConfigurationError(f"{channel} is set to use Supabase Realtime, which is not configured")
         if not self.realtime.private:
-            return RealtimeAccess(self.realtime)
+            # Public channels admit anyone with the anon key: one topic per demo, as the contract has it.
+            return RealtimeAccess(self.realtime, channel)
         if self.realtime_tokens is None:
             raise ConfigurationError("private Realtime channels need SUPABASE_JWT_SECRET")
-        token, expires_at = self.realtime_tokens.issue(channel, conversation_id)
-        return RealtimeAccess(self.realtime, token, expires_at)
+        topic = private_topic_for(channel, conversation_id)
+        token, expires_at = self.realtime_tokens.issue(topic, conversation_id or f"owners-of-{channel}")
+        return RealtimeAccess(self.realtime, topic, token, expires_at)
 
 
 def checked_conversation(conversation_id: str, conversation_url: str | None, hosts: Sequence[str]) -> str:

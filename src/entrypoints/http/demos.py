@@ -119,6 +119,7 @@ async def create_session(
             url=realtime.project.url,
             anon_key=realtime.project.anon_key,
             private=realtime.project.private,
+            topic=realtime.topic,
             access_token=realtime.access_token,
             access_token_expires_at=realtime.access_token_expires_at.isoformat()
             if realtime.access_token_expires_at

@@ -26,6 +26,7 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.InvalidRequest, 422),
     (errors.NotFound, 404),
     (errors.ConversationConflict, 409),
+    (errors.ConversationEnded, 409),
     # Something we depend on: the same request may succeed later. Our database is ours to bring back
     # (503, with Retry-After); Storage and Realtime are upstream services (502).
     (errors.DatabaseUnavailable, 503),

@@ -12,7 +12,8 @@ _MEANING = {
     401: "no proof, or a wrong one",
     403: "a token that is not valid here",
     404: "no such demo, conversation or video",
-    409: "the conversation belongs to another demo",
+    409: "the conversation belongs to another demo (`conversation_conflict`) or has ended "
+    "(`conversation_ended`)",
     413: "the body is too large",
     422: "a field that cannot be accepted (named in `field`)",
     429: "too many requests from this client (see Retry-After)",

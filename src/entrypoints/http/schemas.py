@@ -26,7 +26,12 @@ class ConversationIn(msgspec.Struct, forbid_unknown_fields=False):
     conversation_url: str | None = None
 
 
-class SessionIn(ConversationIn):
+class SessionIn(msgspec.Struct, forbid_unknown_fields=False):
+    """A viewer's session is for one conversation (and carries its viewer link's grant); an owner's may
+    leave the conversation out to watch every conversation of the demo."""
+
+    conversation_id: str | None = None
+    conversation_url: str | None = None
     grant: str | None = None  # a viewer link's
 
 
@@ -50,6 +55,9 @@ class SupabaseAccess(msgspec.Struct):
     url: str
     anon_key: str
     private: bool
+    # The topic to join: `demo-<id>` on public channels; on private ones the conversation's own
+    # `demo-<id>:<conversation_id>` (an owner's demo-wide session: `demo-<id>`).
+    topic: str
     # Private channels only: a short-lived Realtime JWT for `supabase.realtime.setAuth()`.
     access_token: str | None = None
     access_token_expires_at: str | None = None
@@ -59,7 +67,7 @@ class SessionOut(msgspec.Struct):
     channel: str
     transport: str
     demo_id: str
-    conversation_id: str
+    conversation_id: str | None  # None: an owner's session watching every conversation of the demo
     websocket: WebSocketAccess
     supabase: SupabaseAccess | None
 
