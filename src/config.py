@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from demo_relay.domain.errors import ConfigurationError
 from demo_relay.domain.models import Transport
+from demo_relay.domain.use_cases.sessions import conversation_url_pattern
 
 TOML_FILE = "demo-relay.toml"
 _TRUE = {"1", "true", "yes", "on"}
@@ -286,6 +287,9 @@ def _check_safe(settings: Settings) -> None:
     for name, value in lifetimes.items():
         if value <= 0:
             raise ConfigurationError(f"{name} must be a positive number of seconds")
+    if not settings.conversation_url_hosts:
+        raise ConfigurationError("CONVERSATION_URL_HOSTS must name at least one host (default *.daily.co)")
+    conversation_url_pattern(settings.conversation_url_hosts)  # names an entry that is not a host
 
 
 def _check_supabase(settings: Settings) -> None:

@@ -681,10 +681,11 @@ describe('over private Supabase Realtime channels (REALTIME_PRIVATE=true, setAut
     assert.ok(stack);
     const conversation = `e2e-private-${randomUUID()}`;
     const session = async (body) => {
-      const response = await fetch(`${stack.base}/api/demos/${stack.demoId}/sessions`, {
+      // No conversation: the owner's watch session of the whole demo.
+      const response = await fetch(`${stack.base}/api/demos/${stack.demoId}/${body ? 'sessions' : 'watch'}`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', ...OWNER },
-        body: JSON.stringify(body),
+        body: body ? JSON.stringify(body) : undefined,
       });
       const answer = await response.json();
       assert.equal(response.status, 201, JSON.stringify(answer));
@@ -702,7 +703,7 @@ describe('over private Supabase Realtime channels (REALTIME_PRIVATE=true, setAut
     assert.equal(claims.role, 'authenticated');
     assert.equal(claims.demo_relay_topic, supabase.topic, 'the claim the fake\'s policy checks');
 
-    const owner = await session({});
+    const owner = await session(null);
     assert.equal(owner.conversation_id, null);
     assert.equal(owner.supabase.topic, `demo-${stack.demoId}`);
     assert.equal(jwtClaims(owner.supabase.access_token).demo_relay_topic, `demo-${stack.demoId}`);

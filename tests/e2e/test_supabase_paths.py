@@ -471,10 +471,9 @@ async def test_private_channels_keep_each_viewer_to_its_own_conversation(
         )
         base = await stack.enter_async_context(serve_relay(settings, database_url))
 
-        async def session(body: dict[str, str]) -> dict[str, Any]:
-            response = await http.post(
-                f"{base}/api/demos/{demo}/sessions", headers=owner_headers(), json=body
-            )
+        async def session(body: dict[str, str] | None) -> dict[str, Any]:
+            path = "sessions" if body is not None else "watch"  # no conversation: the owner's watch session
+            response = await http.post(f"{base}/api/demos/{demo}/{path}", headers=owner_headers(), json=body)
             assert response.status_code == 201, response.text
             access: dict[str, Any] = response.json()["supabase"]
             assert access["private"] is True and access["access_token"]
@@ -483,7 +482,7 @@ async def test_private_channels_keep_each_viewer_to_its_own_conversation(
         mine, theirs, owner = (
             await session({"conversation_id": "c-priv"}),
             await session({"conversation_id": "c-other"}),
-            await session({}),
+            await session(None),
         )
         assert (mine["topic"], theirs["topic"], owner["topic"]) == (
             f"demo-{demo}:c-priv",

@@ -173,9 +173,7 @@ async def test_late_subscriber_gets_the_current_video_and_shutdown_ends_it(live:
         json={"conversation_id": CONVERSATION},
     )
     assert again.status_code == 409 and again.json()["error"] == "conversation_ended"  # and no new session
-    watch = (
-        await live.http.post(f"/api/demos/{live.seeded.demo_id}/sessions", headers=owner_headers(), json={})
-    ).json()
+    watch = (await live.http.post(f"/api/demos/{live.seeded.demo_id}/watch", headers=owner_headers())).json()
     async with await subscribe(f"{watch['websocket']['url']}?token={watch['websocket']['token']}") as after:
         await assert_silent(after)  # session_ended cleared the current video, for an owner watching too
 
@@ -225,9 +223,10 @@ async def test_two_prospects_on_one_demo_never_see_each_others_videos(live: Live
 
 
 async def test_an_owner_session_watches_every_conversation_of_the_demo(live: Live) -> None:
-    watch = await live.http.post(
-        f"/api/demos/{live.seeded.demo_id}/sessions", headers=owner_headers(), json={}
-    )
+    for headers in ({}, {"authorization": "Bearer not-the-owner-token-0123"}):  # owners only
+        refused = await live.http.post(f"/api/demos/{live.seeded.demo_id}/watch", headers=headers)
+        assert refused.status_code == 401 and refused.json()["error"] == "unauthorized"
+    watch = await live.http.post(f"/api/demos/{live.seeded.demo_id}/watch", headers=owner_headers())
     assert watch.status_code == 201, watch.text
     assert watch.json()["conversation_id"] is None
     watch_url = f"{watch.json()['websocket']['url']}?token={watch.json()['websocket']['token']}"

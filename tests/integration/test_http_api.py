@@ -155,6 +155,7 @@ async def test_an_ended_conversation_gets_no_new_session(
 @pytest.mark.parametrize(
     "body",
     [
+        {},
         {"conversation_id": ""},
         {"conversation_id": "has space"},
         {"conversation_id": 7},
@@ -393,7 +394,7 @@ async def test_session_tool_call_bridge(client: AsyncTestClient[Any], session: d
     )
     assert stolen.status_code == 403 and stolen.json()["error"] == "invalid_token"
     missing = await client.post(url, content=body)
-    assert missing.status_code == 403 and missing.json()["error"] == "invalid_token"
+    assert missing.status_code == 401 and missing.json()["error"] == "unauthorized"  # no credentials at all
     other = await client.post(
         "/api/sessions/demo-00000000-0000-0000-0000-000000000000/tool-calls",
         content=body,
@@ -545,10 +546,12 @@ async def test_a_viewer_link_opens_a_session_for_its_conversation_only(
 @pytest.mark.parametrize(
     ("body", "status"),
     [
-        ({"conversation_id": "has space"}, 422),
+        # Rules the schema states (the document's pattern and bounds): 400, naming the field in `problems`.
+        ({"conversation_id": "has space"}, 400),
+        ({"conversation_id": "p", "ttl_s": 5}, 400),
+        ({"conversation_id": "p", "ttl_s": 10**9}, 400),
+        # The configured host list: 422 naming the field.
         ({"conversation_id": "p", "conversation_url": "https://login.example.com/x"}, 422),
-        ({"conversation_id": "p", "ttl_s": 5}, 422),
-        ({"conversation_id": "p", "ttl_s": 10**9}, 422),
     ],
 )
 async def test_bad_viewer_link_requests_are_refused(

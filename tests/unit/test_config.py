@@ -146,6 +146,10 @@ def test_a_missing_variable_is_blamed_on_the_setting_that_needs_it(
         ({"SESSION_TOKEN_TTL_S": "-1"}, "SESSION_TOKEN_TTL_S"),
         ({"REALTIME_TOKEN_TTL_S": "60"}, "REALTIME_TOKEN_TTL_S"),
         ({"REALTIME_TOKEN_TTL_S": "86400"}, "REALTIME_TOKEN_TTL_S"),
+        # The page frames these with camera and microphone allowed: a typo must not widen or empty the list.
+        ({"CONVERSATION_URL_HOSTS": "*"}, "CONVERSATION_URL_HOSTS"),
+        ({"CONVERSATION_URL_HOSTS": "https://tavus.daily.co"}, "CONVERSATION_URL_HOSTS"),
+        ({"CONVERSATION_URL_HOSTS": ","}, "CONVERSATION_URL_HOSTS"),
     ],
 )
 def test_settings_that_cannot_be_safe_stop_the_start(tmp_path: Path, env: dict[str, str], named: str) -> None:

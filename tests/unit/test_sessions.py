@@ -11,7 +11,12 @@ import pytest
 
 from demo_relay.domain import errors
 from demo_relay.domain.models import ChannelAccess, RealtimeProject, Transport
-from demo_relay.domain.use_cases.sessions import StartSession, authorize_channel, frameable
+from demo_relay.domain.use_cases.sessions import (
+    StartSession,
+    authorize_channel,
+    conversation_url_pattern,
+    frameable,
+)
 from tests.support.fakes import (
     FakeCatalog,
     FakeClock,
@@ -50,7 +55,7 @@ class World:
 
 async def test_websocket_session_registers_and_hands_out_a_channel_token() -> None:
     world = World()
-    session = await world.start(world.demo.id, "  conv-1 ", "https://tavus.daily.co/conv-1")
+    session = await world.start(world.demo.id, "conv-1", "https://tavus.daily.co/conv-1")
     channel = f"demo-{world.demo.id}"
     assert (session.channel, session.conversation_id, session.transport) == (
         channel,
@@ -96,7 +101,7 @@ async def test_private_channel_session_gets_its_conversations_own_topic_and_a_to
 
 async def test_an_owner_may_watch_every_conversation_of_a_demo() -> None:
     world = World(Transport.SUPABASE, PRIVATE)
-    session = await world.start(world.demo.id, None, None)
+    session = await world.use_case.watch(world.demo.id)
     channel = f"demo-{world.demo.id}"
     assert session.conversation_id is None
     assert world.tokens.channel_of(session.websocket.token) == channel
@@ -108,18 +113,9 @@ async def test_an_owner_may_watch_every_conversation_of_a_demo() -> None:
     assert world.conversations.demo_of == {}  # registers nothing
 
 
-async def test_a_demo_wide_session_is_for_owners_only() -> None:
-    world = World()
-    with pytest.raises(errors.Unauthorized):
-        await world.use_case.execute(world.demo.id, None, None)
-    grant, _ = world.grants.issue(world.demo.id, "conv-1", 60)
-    with pytest.raises(errors.InvalidRequest) as refused:
-        await world.use_case.execute(world.demo.id, None, None, grant)
-    assert refused.value.details["field"] == "conversation_id"
-    with pytest.raises(errors.InvalidRequest) as refused:  # a URL without its conversation
-        await world.start(world.demo.id, None, "https://tavus.daily.co/conv-1")
-    assert refused.value.details["field"] == "conversation_id"
-    assert world.conversations.demo_of == {}
+async def test_watching_an_unknown_demo_is_refused() -> None:
+    with pytest.raises(errors.UnknownDemo):
+        await World().use_case.watch("no-such-demo")
 
 
 async def test_an_ended_conversation_gets_no_new_session() -> None:
@@ -146,6 +142,9 @@ async def test_supabase_transport_without_a_project_is_a_configuration_error() -
         ("", None, "conversation_id"),
         ("has space", None, "conversation_id"),
         ("x" * 129, None, "conversation_id"),
+        (" conv-1", None, "conversation_id"),
+        ("conv-1\n", None, "conversation_id"),  # JSON Schema's `$` is the end of the value
+        ("conv-1", "https://tavus.daily.co/c1\n", "conversation_url"),
         ("conv-1", "javascript:alert(1)", "conversation_url"),
         ("conv-1", "https://" + "a" * 2050, "conversation_url"),
     ],
@@ -188,7 +187,11 @@ def test_authorize_channel_needs_a_token_of_exactly_that_channel() -> None:
     ("url", "framed"),
     [
         ("https://tavus.daily.co/c7f3a1b2e9d0", True),
-        ("https://TAVUS.Daily.co/c7f3a1b2e9d0?t=1", True),
+        ("https://tavus.daily.co:443/c7f3a1b2e9d0?t=1#x", True),
+        ("https://tavus.daily.co", True),
+        ("https://TAVUS.Daily.co/c7f3a1b2e9d0", False),  # Tavus's URLs are lower case; the rule is exact
+        ("https://tavus.daily.co/a b", False),
+        ("https://tavus.daily.co\\@evil.example/", False),
         ("https://daily.co/room", False),  # the wildcard admits subdomains only
         ("https://evil-daily.co/room", False),
         ("https://tavus.daily.co.evil.example/room", False),
@@ -213,6 +216,16 @@ async def test_conversation_url_must_be_on_an_allowed_host(url: str, framed: boo
 def test_other_hosts_can_be_allowed() -> None:
     assert frameable("https://meet.example.com/x", ["meet.example.com"])
     assert not frameable("https://other.example.com/x", ["meet.example.com"])
+    assert not frameable("https://meetxexample.com/x", ["meet.example.com"])  # a dot is a dot
+    assert conversation_url_pattern(["*.daily.co", "meet.example.com"]) == (
+        r"^https://(([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+daily\.co|meet\.example\.com)(:[0-9]{1,5})?([/?#][!-~]*)?$"
+    )
+
+
+@pytest.mark.parametrize("host", ["", "*.", "daily.co/x", "*daily.co", "a..b", "EXAMPLE.com", "-a.com"])
+def test_a_host_list_entry_that_is_not_a_host_is_a_configuration_error(host: str) -> None:
+    with pytest.raises(errors.ConfigurationError, match="CONVERSATION_URL_HOSTS"):
+        conversation_url_pattern([host])
 
 
 async def test_without_an_owner_token_only_a_matching_viewer_grant_opens_a_session() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from functools import cache
 
 from demo_relay.domain.errors import (
     ConfigurationError,
@@ -18,6 +18,7 @@ from demo_relay.domain.errors import (
 )
 from demo_relay.domain.models import (
     ChannelAccess,
+    Demo,
     RealtimeAccess,
     RealtimeProject,
     Session,
@@ -37,8 +38,13 @@ from demo_relay.domain.ports import (
 )
 
 # Tavus conversation ids are short hex strings; allow any URL-safe id so other callers can register too.
-_CONVERSATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+# The patterns are regular expressions as JSON Schema reads them (anchored, no flags), so the OpenAPI
+# document states exactly the rule enforced here.
+CONVERSATION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
+_CONVERSATION_ID = re.compile(CONVERSATION_ID_PATTERN)
 MAX_URL_CHARS = 2048
+_HOST = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 
 
 @dataclass
@@ -57,7 +63,7 @@ class StartSession:
     async def execute(
         self,
         demo_id: str,
-        conversation_id: str | None,
+        conversation_id: str,
         conversation_url: str | None,
         grant: str | None = None,
         *,
@@ -65,31 +71,32 @@ class StartSession:
     ) -> Session:
         """Only the demo's owners decide which conversation belongs to which demo: the caller proves to be
         one (`owner`, an owner token) or holds a viewer link's `grant` for exactly this demo and
-        conversation; anything else is Unauthorized and registers nothing. An owner may leave the
-        conversation out: the session then watches every conversation of the demo and registers none."""
-        if not owner and grant is None:
-            raise Unauthorized("a viewer link (its grant) or an owner token is required")
-        if conversation_id is None:
-            if not owner:
-                raise InvalidRequest("a viewer session is for one conversation", field="conversation_id")
-            if conversation_url is not None:
-                raise InvalidRequest("a conversation_url needs its conversation_id", field="conversation_id")
-        else:
-            conversation_id = checked_conversation(
-                conversation_id, conversation_url, self.conversation_url_hosts
-            )
-        if grant is not None and not owner:
+        conversation; anything else is Unauthorized and registers nothing."""
+        if not owner:
             self._check_grant(grant, demo_id, conversation_id)
+        conversation_id = checked_conversation(conversation_id, conversation_url, self.conversation_url_hosts)
+        demo = await self._demo(demo_id)
+        await self.conversations.register(conversation_id, demo.id, conversation_url)
+        return self._session(demo.id, conversation_id)
+
+    async def watch(self, demo_id: str) -> Session:
+        """An owner's session of the whole demo (the caller has proved to be one): it follows every
+        conversation of the demo, registers none, and forwards no tool calls."""
+        demo = await self._demo(demo_id)
+        return self._session(demo.id, None)
+
+    async def _demo(self, demo_id: str) -> Demo:
         demo = await self.catalog.get_demo(demo_id)
         if demo is None:
             raise UnknownDemo("no demo with that id", demo_id=demo_id)
-        if conversation_id is not None:
-            await self.conversations.register(conversation_id, demo.id, conversation_url)
-        channel = channel_for(demo.id)
+        return demo
+
+    def _session(self, demo_id: str, conversation_id: str | None) -> Session:
+        channel = channel_for(demo_id)
         token, expires_at = self.tokens.issue(channel, conversation_id)
         transport = self.transports.transport_for(channel)
         return Session(
-            demo_id=demo.id,
+            demo_id=demo_id,
             channel=channel,
             conversation_id=conversation_id,
             # `both` publishes on both; the page needs one, and the hub needs no extra credentials.
@@ -100,7 +107,9 @@ class StartSession:
             else None,
         )
 
-    def _check_grant(self, grant: str, demo_id: str, conversation_id: str | None) -> None:
+    def _check_grant(self, grant: str | None, demo_id: str, conversation_id: str) -> None:
+        if grant is None:
+            raise Unauthorized("a viewer link (its grant) or an owner token is required")
         if self.grants is None:
             raise Unauthorized("viewer links are not enabled here")
         try:
@@ -124,9 +133,8 @@ class StartSession:
 
 
 def checked_conversation(conversation_id: str, conversation_url: str | None, hosts: Sequence[str]) -> str:
-    """The tidy conversation id; InvalidRequest names the field when the id or the URL cannot be."""
-    conversation_id = conversation_id.strip()
-    if not _CONVERSATION_ID.match(conversation_id):
+    """The conversation id, when it and the URL are acceptable; InvalidRequest names the field otherwise."""
+    if not matches(_CONVERSATION_ID, conversation_id):
         raise InvalidRequest(
             "conversation_id must be 1-128 characters: letters, digits, '_', '.', ':' or '-'",
             field="conversation_id",
@@ -138,19 +146,34 @@ def checked_conversation(conversation_id: str, conversation_url: str | None, hos
     return conversation_id
 
 
+def conversation_url_pattern(hosts: Sequence[str]) -> str:
+    """The URLs the page may frame, as one anchored regular expression: https, a host of `hosts` in lower
+    case (`*.example.com`: any subdomain of example.com, not example.com itself, not evil-example.com),
+    an optional port, then a path, query or fragment of printable ASCII. No user info: the host is the
+    whole authority."""
+    alternatives = []
+    for host in hosts:
+        if not _HOST.match(host):
+            raise ConfigurationError(f"CONVERSATION_URL_HOSTS: {host!r} is neither a host nor *.host")
+        literal = host.removeprefix("*.").replace(".", "\\.")  # a host is [a-z0-9.-]: only dots are special
+        alternatives.append(f"({_LABEL}\\.)+{literal}" if host.startswith("*.") else literal)
+    return f"^https://({'|'.join(alternatives)})(:[0-9]{{1,5}})?([/?#][!-~]*)?$"
+
+
+@cache
+def _frameable(hosts: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(conversation_url_pattern(hosts))
+
+
 def frameable(url: str, hosts: Sequence[str]) -> bool:
-    """An https URL (at most MAX_URL_CHARS) whose host is one of `hosts`; `*.example.com` admits any
-    subdomain of example.com, nothing else (not example.com itself, not evil-example.com)."""
-    if len(url) > MAX_URL_CHARS:
-        return False
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-    except ValueError:
-        return False
-    if parts.scheme != "https" or not host or parts.username is not None or parts.password is not None:
-        return False
-    return any(host.endswith(p[1:]) if p.startswith("*.") else host == p for p in hosts)
+    """`url` (at most MAX_URL_CHARS) matches conversation_url_pattern(hosts)."""
+    return len(url) <= MAX_URL_CHARS and matches(_frameable(tuple(hosts)), url)
+
+
+def matches(pattern: re.Pattern[str], value: str) -> bool:
+    """An anchored `pattern` matches `value` as JSON Schema reads it: `$` is the end of the value (Python's
+    would also admit one trailing newline)."""
+    return not value.endswith("\n") and pattern.match(value) is not None
 
 
 def authorize_channel(tokens: ChannelTokens, token: str, channel: str) -> ChannelAccess:

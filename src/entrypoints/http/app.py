@@ -15,6 +15,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from demo_relay.bootstrap import Container, running
+from demo_relay.domain.use_cases.sessions import conversation_url_pattern
 from demo_relay.entrypoints.http.access_log import access_log_middleware
 from demo_relay.entrypoints.http.auth import owner_guard
 from demo_relay.entrypoints.http.demos import (
@@ -23,12 +24,14 @@ from demo_relay.entrypoints.http.demos import (
     get_demo,
     get_tool,
     list_demos,
+    watch_demo,
 )
 from demo_relay.entrypoints.http.errors import EXCEPTION_HANDLERS
 from demo_relay.entrypoints.http.health import healthz, readyz
 from demo_relay.entrypoints.http.limits import ConnectionLimits, per_minute
 from demo_relay.entrypoints.http.media import media_router
 from demo_relay.entrypoints.http.metrics import Metrics, metrics_endpoint
+from demo_relay.entrypoints.http.openapi import COMPONENTS, state_conversation_url_rule
 from demo_relay.entrypoints.http.pages import openapi_viewer, page_handlers
 from demo_relay.entrypoints.http.webhook import session_tool_call, tavus_webhook
 from demo_relay.entrypoints.http.ws import ws_handler
@@ -75,7 +78,11 @@ def create_app(
             list_demos,
             get_demo,
             get_tool,
-            Router("/", route_handlers=[create_viewer_link], guards=[owner_guard(container.owner_tokens())]),
+            Router(
+                "/",
+                route_handlers=[create_viewer_link, watch_demo],
+                guards=[owner_guard(container.owner_tokens())],
+            ),
             Router(
                 "/",
                 route_handlers=[create_session],
@@ -112,12 +119,14 @@ def create_app(
             title="demo-relay",
             version="0.1.0",
             path="/schema",
+            components=COMPONENTS,
             render_plugins=[plugin for plugin in [openapi_viewer()] if plugin is not None],
         ),
         debug=False,
         # Our own logging setup (CLI) stays in charge; Litestar's would replace the root handlers.
         logging_config=None,
     )
+    state_conversation_url_rule(app, conversation_url_pattern(settings.conversation_url_hosts))
     # Around the whole app, not as route middleware: requests no route matches (404, 405) are logged too.
     app.asgi_handler = access_log_middleware(app.asgi_handler)
     return app

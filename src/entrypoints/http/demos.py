@@ -11,13 +11,13 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from demo_relay.config import Settings
 from demo_relay.domain.errors import Unauthorized, UnknownDemo
-from demo_relay.domain.models import Demo
+from demo_relay.domain.models import Demo, Session
 from demo_relay.domain.ports import DemoCatalog, OwnerTokens
 from demo_relay.domain.use_cases.sessions import StartSession
 from demo_relay.domain.use_cases.tool_definition import tool_definition
 from demo_relay.domain.use_cases.viewer_links import MintViewerLink
 from demo_relay.entrypoints.http.auth import bearer_token
-from demo_relay.entrypoints.http.openapi import errors
+from demo_relay.entrypoints.http.openapi import OWNER, OWNER_OR_GRANT, errors
 from demo_relay.entrypoints.http.schemas import (
     DemoOut,
     SessionIn,
@@ -74,6 +74,7 @@ async def get_tool(
     status_code=HTTP_201_CREATED,
     summary="Mint a viewer link for one conversation (owner token)",
     responses=errors(400, 401, 404, 422, 503),
+    security=OWNER,
 )
 async def create_viewer_link(
     demo_id: FromPath[str], data: JSONBody[ViewerLinkIn], mint_viewer_link: NamedDependency[MintViewerLink]
@@ -87,6 +88,7 @@ async def create_viewer_link(
     status_code=HTTP_201_CREATED,
     summary="Start a viewing session (owner token or a viewer link's grant)",
     responses=errors(400, 401, 404, 409, 422, 429, 503),
+    security=OWNER_OR_GRANT,
 )
 async def create_session(
     demo_id: FromPath[str],
@@ -102,6 +104,21 @@ async def create_session(
     session = await start_session.execute(
         demo_id, data.conversation_id, data.conversation_url, data.grant, owner=owner
     )
+    return session_out(session)
+
+
+@post(
+    "/api/demos/{demo_id:str}/watch",
+    status_code=HTTP_201_CREATED,
+    summary="An owner's session of the whole demo: every conversation's events, read-only (owner token)",
+    responses=errors(401, 404, 503),
+    security=OWNER,
+)
+async def watch_demo(demo_id: FromPath[str], start_session: NamedDependency[StartSession]) -> SessionOut:
+    return session_out(await start_session.watch(demo_id))
+
+
+def session_out(session: Session) -> SessionOut:
     realtime = session.supabase
     return SessionOut(
         channel=session.channel,

@@ -17,12 +17,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 from litestar import Request, Response, Router, get, head
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery, PathParameter
 from litestar.response import Stream
 
 from demo_relay.adapters.storage.local import LocalMediaStorage, MediaFile
@@ -142,8 +142,17 @@ async def _chunks(path: Path, start: int, length: int) -> AsyncIterator[bytes]:
             yield chunk
 
 
+# What local storage names: "<demo id>/<file>" (the route hands it over with a leading "/").
+# (Documented only; open_media checks it by the signature. Not `format: uri`, Litestar's default for a
+# path-typed parameter: a storage path is not a URI.)
+_MEDIA_PATH = PathParameter(
+    description="The video's storage path",
+    schema_extra={"format": None, "pattern": r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"},
+)
+
+
 def open_media(
-    path: FromPath[Path],
+    path: Annotated[Path, _MEDIA_PATH],
     media_storage: NamedDependency[LocalMediaStorage],
     # Optional here so that a URL without them gets our 403 invalid_token, not Litestar's 400.
     expires: FromQuery[str | None] = None,

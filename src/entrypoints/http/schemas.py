@@ -4,7 +4,24 @@ External clients and tests rely on these field names, so keep them exactly (see 
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
+
+from demo_relay.domain.use_cases.sessions import CONVERSATION_ID_PATTERN, MAX_URL_CHARS
+from demo_relay.domain.use_cases.viewer_links import MAX_TTL_S, MIN_TTL_S
+
+ConversationId = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=CONVERSATION_ID_PATTERN,
+        description="A Tavus conversation id: 1-128 letters, digits, '_', '.', ':' or '-'",
+    ),
+]
+# Its host rule depends on CONVERSATION_URL_HOSTS; the app writes that pattern into the document.
+ConversationUrl = Annotated[str, msgspec.Meta(max_length=MAX_URL_CHARS)]
+Grant = Annotated[str, msgspec.Meta(max_length=4096, description="A viewer link's grant")]
+TtlS = Annotated[int, msgspec.Meta(ge=MIN_TTL_S, le=MAX_TTL_S, description="Seconds; a day when left out")]
 
 
 class VideoOut(msgspec.Struct):
@@ -19,24 +36,20 @@ class DemoOut(msgspec.Struct):
     videos: list[VideoOut]
 
 
-class ConversationIn(msgspec.Struct, forbid_unknown_fields=False):
-    """A Tavus conversation, and the URL the page may frame it from."""
-
-    conversation_id: str
-    conversation_url: str | None = None
-
-
 class SessionIn(msgspec.Struct, forbid_unknown_fields=False):
-    """A viewer's session is for one conversation (and carries its viewer link's grant); an owner's may
-    leave the conversation out to watch every conversation of the demo."""
+    """A session for one conversation: an owner's, or a viewer's with its viewer link's grant."""
 
-    conversation_id: str | None = None
-    conversation_url: str | None = None
-    grant: str | None = None  # a viewer link's
+    conversation_id: ConversationId
+    conversation_url: ConversationUrl | None = None
+    grant: Grant | None = None
 
 
-class ViewerLinkIn(ConversationIn):
-    ttl_s: int | None = None
+class ViewerLinkIn(msgspec.Struct, forbid_unknown_fields=False):
+    """A Tavus conversation, the URL the page may frame it from, and how long the link lives."""
+
+    conversation_id: ConversationId
+    conversation_url: ConversationUrl | None = None
+    ttl_s: TtlS | None = None
 
 
 class ViewerLinkOut(msgspec.Struct):
@@ -67,7 +80,7 @@ class SessionOut(msgspec.Struct):
     channel: str
     transport: str
     demo_id: str
-    conversation_id: str | None  # None: an owner's session watching every conversation of the demo
+    conversation_id: str | None  # None: an owner's watch session (every conversation of the demo)
     websocket: WebSocketAccess
     supabase: SupabaseAccess | None
 

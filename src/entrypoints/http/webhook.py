@@ -10,7 +10,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, SkipValidation
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
-from demo_relay.domain.errors import InvalidToken
+from demo_relay.domain.errors import Unauthorized
 from demo_relay.domain.models import Duplicate, Ignored, InboundRequest, Played, Recorded, WebhookOutcome
 from demo_relay.domain.ports import ChannelTokens
 from demo_relay.domain.use_cases.forward_tool_call import ForwardToolCall
@@ -18,7 +18,7 @@ from demo_relay.domain.use_cases.handle_webhook import HandleWebhook
 from demo_relay.domain.use_cases.sessions import authorize_channel
 from demo_relay.entrypoints.http.auth import bearer_token
 from demo_relay.entrypoints.http.metrics import Metrics
-from demo_relay.entrypoints.http.openapi import errors
+from demo_relay.entrypoints.http.openapi import SESSION, TAVUS, errors
 from demo_relay.entrypoints.http.schemas import PlayedOut, PlayedVideo, StatusOut
 
 # Valid JSON that is not for us (another event, another tool) is acknowledged, not refused.
@@ -34,6 +34,7 @@ IGNORED = {
     status_code=HTTP_200_OK,
     summary="Tavus tool calls and lifecycle events (signed, or the URL token)",
     responses={**errors(400, 401, 404, 413, 422, 502, 503), **IGNORED},
+    security=TAVUS,
 )
 async def tavus_webhook(
     request: Request[Any, Any, Any],
@@ -57,7 +58,8 @@ async def tavus_webhook(
     "/api/sessions/{channel:str}/tool-calls",
     status_code=HTTP_200_OK,
     summary="A Tavus tool call the page received as a Daily app-message, forwarded with its session token",
-    responses={**errors(400, 403, 404, 413, 422, 429, 502, 503), **IGNORED},
+    responses={**errors(400, 401, 403, 404, 413, 422, 429, 502, 503), **IGNORED},
+    security=SESSION,
 )
 async def session_tool_call(
     channel: FromPath[str],
@@ -68,8 +70,8 @@ async def session_tool_call(
     metrics: NamedDependency[Metrics],
 ) -> Response[Any]:
     token = bearer_token(request)
-    if token is None:
-        raise InvalidToken("an Authorization: Bearer <session token> header is required")
+    if token is None:  # no credentials: 401; credentials that are not valid here: 403
+        raise Unauthorized("an Authorization: Bearer <session token> header is required")
     access = authorize_channel(tokens, token, channel)
     with metrics.track_webhook() as track:
         outcome = await forward_tool_call.execute(await request.body(), access)
