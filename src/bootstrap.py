@@ -22,10 +22,11 @@ from demo_relay.adapters.postgres.catalog import AsyncpgDemoCatalog
 from demo_relay.adapters.postgres.conversations import AsyncpgConversationDirectory
 from demo_relay.adapters.postgres.database import Database
 from demo_relay.adapters.postgres.ledger import AsyncpgDeliveryLedger
+from demo_relay.adapters.postgres.plays import AsyncpgPlayHistory
 from demo_relay.adapters.sample_clips import load_samples
 from demo_relay.adapters.signatures import verifiers_for
 from demo_relay.adapters.storage.local import LocalMediaStorage
-from demo_relay.adapters.storage.mp4 import Mp4Probe
+from demo_relay.adapters.storage.media_probe import FileProbe
 from demo_relay.adapters.storage.supabase import SupabaseVideoStorage
 from demo_relay.adapters.supabase_connection import SupabaseConnection
 from demo_relay.adapters.tokens.jwt_tokens import JwtChannelTokens
@@ -41,6 +42,7 @@ from demo_relay.domain.use_cases.deliveries import Deliveries
 from demo_relay.domain.use_cases.forward_tool_call import ForwardToolCall
 from demo_relay.domain.use_cases.handle_webhook import HandleWebhook
 from demo_relay.domain.use_cases.lifecycle import RecordLifecycle
+from demo_relay.domain.use_cases.manage_demos import ManageDemos
 from demo_relay.domain.use_cases.play_video import PlayVideo
 from demo_relay.domain.use_cases.purge import PurgeDeliveries
 from demo_relay.domain.use_cases.seed import SeedSampleDemo
@@ -104,6 +106,7 @@ class Container(containers.DeclarativeContainer):
     catalog_editor = providers.Callable(_same, catalog)
     conversations = providers.Singleton(AsyncpgConversationDirectory, pool=database.provided.pool)
     ledger = providers.Singleton(AsyncpgDeliveryLedger, pool=database.provided.pool)
+    play_history = providers.Singleton(AsyncpgPlayHistory, pool=database.provided.pool)
 
     # --- Supabase: one connection (httpx pool), created on first use, closed by running() --------
     supabase = providers.Singleton(
@@ -132,7 +135,7 @@ class Container(containers.DeclarativeContainer):
     # The same adapter gives URLs (VideoUrls) and takes files (VideoStore).
     video_urls = providers.Selector(settings.provided.storage, local=media_storage, supabase=supabase_storage)
     video_store = providers.Callable(_same, video_urls)
-    media_probe = providers.Singleton(Mp4Probe)
+    media_probe = providers.Singleton(FileProbe)
     samples = providers.Singleton(load_samples)
 
     # --- how events reach browsers (NOTIFIER, NOTIFIER_SESSIONS) ---------------------------------
@@ -176,6 +179,7 @@ class Container(containers.DeclarativeContainer):
         urls=video_urls,
         notifier=notifier,
         clock=clock,
+        history=play_history,
     )
     lifecycle = providers.Singleton(
         RecordLifecycle, catalog=catalog, conversations=conversations, notifier=notifier, clock=clock
@@ -222,7 +226,15 @@ class Container(containers.DeclarativeContainer):
         SeedSampleDemo, catalog=catalog, editor=catalog_editor, store=video_store, samples=samples
     )
     add_video = providers.Singleton(
-        AddVideo, catalog=catalog, editor=catalog_editor, store=video_store, probe=media_probe
+        AddVideo,
+        catalog=catalog,
+        editor=catalog_editor,
+        store=video_store,
+        probe=media_probe,
+        max_bytes=settings.provided.max_video_bytes,
+    )
+    manage_demos = providers.Singleton(
+        ManageDemos, catalog=catalog, editor=catalog_editor, store=video_store, history=play_history
     )
 
 

@@ -48,6 +48,7 @@ class Settings:
     hub_backend: str = "memory"
     allowed_origins: tuple[str, ...] = ()  # empty: PUBLIC_BASE_URL's origin
     max_webhook_bytes: int = 65536
+    max_video_bytes: int = 524_288_000  # 500 MB
     title_match_threshold: float = 0.3
     # Signs channel tokens and local media URLs. Empty: generated once and kept in DATA_DIR.
     app_secret: str = ""
@@ -129,7 +130,8 @@ _KEYS = {
     "webhook_allow_url_token", "webhook_tolerance_s", "storage", "supabase_url", "supabase_service_role_key",
     "supabase_anon_key", "supabase_jwt_secret", "storage_bucket", "storage_url_mode", "signed_url_ttl_s",
     "notifier", "notifier_sessions", "realtime_private", "hub_backend", "allowed_origins",
-    "max_webhook_bytes", "title_match_threshold", "app_secret", "session_token_ttl_s", "log_level",
+    "max_webhook_bytes", "max_video_bytes", "title_match_threshold", "app_secret", "session_token_ttl_s",
+    "log_level",
     "realtime_token_ttl_s",
     "webhook_events_retention_days", "admin_token",
     "rate_limit_sessions_per_min", "rate_limit_bridge_per_min",
@@ -180,6 +182,7 @@ def _build(values: Mapping[str, Any]) -> Settings:
         hub_backend=str(get("hub_backend", "memory")).lower(),
         allowed_origins=_list(get("allowed_origins", ())),
         max_webhook_bytes=_int(get("max_webhook_bytes", 65536), "MAX_WEBHOOK_BYTES"),
+        max_video_bytes=_int(get("max_video_bytes", 524_288_000), "MAX_VIDEO_BYTES"),
         title_match_threshold=_float(get("title_match_threshold", 0.3), "TITLE_MATCH_THRESHOLD"),
         app_secret=str(get("app_secret", "")),
         admin_tokens=tuple(t.strip() for t in str(get("admin_token", "")).split(",") if t.strip()),
@@ -214,6 +217,8 @@ def _finish(settings: Settings) -> Settings:
     _check_supabase(settings)
     if not 0.0 < settings.title_match_threshold <= 1.0:
         raise ConfigurationError("TITLE_MATCH_THRESHOLD must be in (0, 1]")
+    if settings.max_video_bytes < 1024:
+        raise ConfigurationError("MAX_VIDEO_BYTES must be at least 1024")
     if settings.max_webhook_bytes < 1024:
         raise ConfigurationError("MAX_WEBHOOK_BYTES must be at least 1024")
     _check_safe(settings)

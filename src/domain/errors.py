@@ -35,6 +35,12 @@ class MalformedJson(DomainError):
     code = "malformed_json"
 
 
+class MalformedRequest(DomainError):
+    """A body of the wrong shape (not multipart/form-data, no boundary, a broken part): 400."""
+
+    code = "invalid_request"
+
+
 class InvalidArguments(DomainError):
     code = "invalid_arguments"
 
@@ -55,6 +61,12 @@ class UnknownDemo(NotFound):
 
 class UnknownConversation(NotFound):
     code = "unknown_conversation"
+
+
+class UnknownVideo(NotFound):
+    """No video of that id in that demo (the owner API; the webhook names videos by title)."""
+
+    code = "unknown_video"
 
 
 class VideoNotFound(NotFound):
@@ -86,6 +98,28 @@ class ConversationEnded(DomainError):
     """The conversation has ended (Tavus ends a conversation for good): no new session is started for it."""
 
     code = "conversation_ended"
+
+
+class TitleConflict(DomainError):
+    """The demo already has a video of that title, however cased or spaced."""
+
+    code = "title_conflict"
+
+
+class VideoTooLarge(DomainError):
+    code = "video_too_large"
+
+
+class UnsupportedMediaType(DomainError):
+    """The file's bytes are not an MP4, QuickTime or WebM video (whatever its name or declared type)."""
+
+    code = "unsupported_media_type"
+
+
+class Forbidden(DomainError):
+    """A valid identity that may not do this (a signed-in user who is not an owner)."""
+
+    code = "forbidden"
 
 
 class InvalidToken(DomainError):

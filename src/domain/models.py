@@ -52,15 +52,58 @@ class DemoVideo:
     title: str
     storage_path: str
     duration_s: float | None = None
+    size_bytes: int | None = None
+    content_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Demo:
-    """A product demo: the videos its agent may play, in the order they were added."""
+    """A product demo: the videos its agent may play, in the order they were added, and its settings."""
 
     id: str
     name: str
     videos: tuple[DemoVideo, ...] = ()
+    public_start: bool = False
+    tavus_persona_id: str | None = None
+    tavus_replica_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DemoChanges:
+    """What an owner changes of a demo; None leaves a field as it is (`clear_*` empties one)."""
+
+    name: str | None = None
+    public_start: bool | None = None
+    tavus_persona_id: str | None = None
+    tavus_replica_id: str | None = None
+    clear_persona: bool = False
+    clear_replica: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MediaInfo:
+    """What a video file's bytes say it is."""
+
+    content_type: str  # video/mp4, video/quicktime or video/webm
+    duration_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Play:
+    """One video that reached a conversation's viewers."""
+
+    video_id: str | None  # None once the video was deleted
+    title: str
+    played_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationHistory:
+    conversation_id: str
+    status: str  # active | ended
+    created_at: datetime
+    ended_at: datetime | None
+    plays: tuple[Play, ...]
 
 
 @dataclass(frozen=True, slots=True)

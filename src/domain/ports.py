@@ -14,9 +14,12 @@ from typing import Any, Protocol
 
 from demo_relay.domain.models import (
     ChannelEvent,
+    ConversationHistory,
     Demo,
+    DemoChanges,
     DemoVideo,
     InboundRequest,
+    MediaInfo,
     TitleMatch,
     Transport,
     VideoUrl,
@@ -64,18 +67,57 @@ class DemoCatalog(Protocol):
 
 
 class CatalogEditor(Protocol):
-    """Changes to the catalog (seeding, `add-video`). Raises InvalidRequest for what the catalog refuses
-    (a blank name or title, a title the demo has already however cased or spaced, an unknown demo) and
-    DatabaseUnavailable when the store cannot be reached."""
+    """Changes to the catalog (owners, seeding, `add-video`). Raises InvalidRequest for what the catalog
+    refuses (a blank name or title, an unknown demo), TitleConflict for a title the demo already has
+    however cased or spaced, and DatabaseUnavailable when the store cannot be reached."""
 
-    async def create_demo(self, name: str, demo_id: str | None = None) -> Demo: ...
+    async def create_demo(
+        self, name: str, demo_id: str | None = None, changes: DemoChanges | None = None
+    ) -> Demo: ...
+
+    async def update_demo(self, demo_id: str, changes: DemoChanges) -> Demo | None:
+        """The changed demo; None when there is no such demo."""
+        ...
+
+    async def delete_demo(self, demo_id: str) -> tuple[str, ...] | None:
+        """Deletes the demo with its videos, conversations and plays; the storage paths its videos had
+        (for the caller to remove), or None when there is no such demo."""
+        ...
 
     async def add_video(
-        self, demo_id: str, title: str, storage_path: str, duration_s: float | None = None
+        self,
+        demo_id: str,
+        title: str,
+        storage_path: str,
+        duration_s: float | None = None,
+        size_bytes: int | None = None,
+        content_type: str | None = None,
     ) -> DemoVideo: ...
+
+    async def rename_video(self, demo_id: str, video_id: str, title: str) -> DemoVideo | None:
+        """The renamed video; None when the demo has no such video."""
+        ...
+
+    async def delete_video(self, demo_id: str, video_id: str) -> DemoVideo | None:
+        """The deleted video (its storage path is the caller's to remove); None when there is none."""
+        ...
 
     async def is_empty(self) -> bool:
         """True when there is no demo at all."""
+        ...
+
+
+class PlayHistory(Protocol):
+    """What played in which conversation (the owner's view of a demo)."""
+
+    async def record(
+        self, event_id: str, demo_id: str, conversation_id: str | None, video: DemoVideo, played_at: datetime
+    ) -> None:
+        """Once per event id: the same tool call delivered twice is one play."""
+        ...
+
+    async def conversations(self, demo_id: str, limit: int = 50) -> Sequence[ConversationHistory]:
+        """The demo's conversations, newest first, each with its plays in order."""
         ...
 
 
@@ -140,7 +182,9 @@ class VideoStore(Protocol):
         """Makes the store ready to take files (e.g. creates the bucket)."""
         ...
 
-    async def put(self, source: Path, storage_path: str) -> None: ...
+    async def put(self, source: Path, storage_path: str, content_type: str | None = None) -> None:
+        """Stores (or replaces) one object, streamed from `source`, never read whole into memory."""
+        ...
 
     async def remove(self, storage_path: str) -> None:
         """Deletes one object; an object that is not there is not an error."""
@@ -148,10 +192,10 @@ class VideoStore(Protocol):
 
 
 class MediaProbe(Protocol):
-    """Reads what a video file says about itself."""
+    """Reads what a video file's bytes say about it."""
 
-    def duration_s(self, path: Path) -> float | None:
-        """The length in seconds, or None when the file does not say."""
+    def inspect(self, path: Path) -> MediaInfo | None:
+        """Its type and length (None when the file does not say), or None when it is not a video we take."""
         ...
 
 

@@ -1,4 +1,5 @@
-"""`demo-relay`: serve, migrate, seed, add-video, send-tool-call. Every command reads the same settings."""
+"""`demo-relay`: serve, migrate, seed, demos, add-video, send-tool-call, purge. Every command reads the
+same settings."""
 
 from __future__ import annotations
 
@@ -146,15 +147,15 @@ def seed(settings: Settings, force: bool) -> None:
 @main.command("add-video")
 @click.option("--demo", "demo_id", required=True, help="Demo id.")
 @click.option("--title", required=True, help="Title the agent will use.")
-@click.option("--duration", type=float, default=None, help="Seconds; read from the MP4 when omitted.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_obj
-def add_video(settings: Settings, demo_id: str, title: str, duration: float | None, file: Path) -> None:
-    """Put FILE into the video store (local, or the Supabase bucket) as a video of a demo."""
+def add_video(settings: Settings, demo_id: str, title: str, file: Path) -> None:
+    """Put FILE (MP4, QuickTime or WebM; its duration is read from it) into the video store (local, or the
+    Supabase bucket) as a video of a demo: the same use case as the owner API's upload."""
 
     async def run(dsn: str) -> str:
         async with opened(settings, dsn) as container:
-            video = await container.add_video().execute(demo_id, title, file, duration)
+            video = await container.add_video().execute(demo_id, title, file)
             return video.id
 
     with database_url(settings) as dsn:
@@ -163,6 +164,31 @@ def add_video(settings: Settings, demo_id: str, title: str, duration: float | No
         except DomainError as exc:
             raise click.ClickException(exc.message) from None
     click.echo(f"added video {video_id}")
+
+
+@main.command()
+@click.pass_obj
+def demos(settings: Settings) -> None:
+    """List the demos and their videos (id, title, duration, type, size)."""
+
+    async def run(dsn: str) -> list[Demo]:
+        async with opened(settings, dsn) as container:
+            return list(await container.catalog().list_demos())
+
+    with database_url(settings) as dsn:
+        found = asyncio.run(run(dsn))
+    if not found:
+        click.echo("no demos yet (demo-relay seed adds the sample demo)")
+    for demo in found:
+        click.echo(
+            f"{demo.id}  {demo.name}  ({len(demo.videos)} video{'s' if len(demo.videos) != 1 else ''})"
+        )
+        for video in demo.videos:
+            duration = f"{video.duration_s:.1f} s" if video.duration_s else "? s"
+            size = f"{video.size_bytes} bytes" if video.size_bytes is not None else ""
+            click.echo(
+                f"    {video.id}  {video.title!r}  {duration}  {video.content_type or ''}  {size}".rstrip()
+            )
 
 
 @main.command()

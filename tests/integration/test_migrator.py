@@ -51,6 +51,7 @@ async def test_repository_migrations_apply_once(empty_database_url: str):
         "demo_relay_schema_migrations",
         "demo_videos",
         "demos",
+        "video_plays",
         "webhook_events",
     ]
     trgm = "select count(*) from pg_extension where extname = 'pg_trgm'"

@@ -13,8 +13,8 @@ import pytest
 
 from demo_relay.adapters.postgres.catalog import AsyncpgDemoCatalog
 from demo_relay.adapters.postgres.pool import create_pool
-from demo_relay.domain.errors import InvalidRequest
-from demo_relay.domain.models import Demo
+from demo_relay.domain.errors import InvalidRequest, TitleConflict
+from demo_relay.domain.models import Demo, DemoChanges
 
 TITLES = ("Pricing Walkthrough", "Security Overview", "Onboarding in 5 minutes", "Reporting Dashboard")
 
@@ -209,9 +209,53 @@ async def test_create_demo_with_a_chosen_id(catalog: AsyncpgDemoCatalog):
 async def test_add_video_rejects_a_title_the_demo_already_has(
     catalog: AsyncpgDemoCatalog, demo: Demo, same_title: str
 ):
-    with pytest.raises(InvalidRequest) as raised:
+    with pytest.raises(TitleConflict) as raised:
         await catalog.add_video(demo.id, same_title, "dup.mp4")
     assert raised.value.details["field"] == "title"
+
+
+async def test_owner_writes_update_rename_and_delete(
+    catalog: AsyncpgDemoCatalog, demo: Demo, db_pool: asyncpg.Pool
+) -> None:
+    listed = await catalog.get_demo(demo.id)
+    assert listed is not None and len(listed.videos) >= 2
+    demo = listed
+    changed = await catalog.update_demo(
+        demo.id, DemoChanges(name=" Acme  2 ", public_start=True, tavus_persona_id="p123")
+    )
+    assert changed is not None
+    assert (changed.name, changed.public_start, changed.tavus_persona_id, changed.tavus_replica_id) == (
+        "Acme 2",
+        True,
+        "p123",
+        None,
+    )
+    assert len(changed.videos) == len(demo.videos)  # the demo comes back whole
+    cleared = await catalog.update_demo(demo.id, DemoChanges(clear_persona=True))
+    assert cleared is not None and cleared.tavus_persona_id is None and cleared.public_start is True
+    assert await catalog.update_demo("not-a-uuid", DemoChanges(name="x")) is None
+    with pytest.raises(InvalidRequest):
+        await catalog.update_demo(demo.id, DemoChanges(name="  "))
+
+    first, second = demo.videos[0], demo.videos[1]
+    renamed = await catalog.rename_video(demo.id, first.id, "  Intro   tour ")
+    assert renamed is not None and renamed.title == "Intro tour"
+    with pytest.raises(TitleConflict):
+        await catalog.rename_video(demo.id, first.id, second.title.upper())
+    other = await catalog.create_demo("Other")
+    assert await catalog.rename_video(other.id, first.id, "x") is None  # not that demo's video
+    deleted = await catalog.delete_video(demo.id, first.id)
+    assert deleted is not None and deleted.storage_path == first.storage_path
+    assert await catalog.delete_video(demo.id, first.id) is None
+
+    await db_pool.execute(
+        "insert into conversations (conversation_id, demo_id) values ('c1', $1::uuid)", demo.id
+    )
+    paths = await catalog.delete_demo(demo.id)
+    assert paths is not None and sorted(paths) == sorted(v.storage_path for v in demo.videos[1:])
+    assert await catalog.get_demo(demo.id) is None
+    assert await db_pool.fetchval("select count(*) from conversations") == 0  # gone with its demo
+    assert await catalog.delete_demo(demo.id) is None
 
 
 async def test_the_same_title_may_exist_in_two_demos(catalog: AsyncpgDemoCatalog, demo: Demo):

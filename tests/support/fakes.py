@@ -16,13 +16,18 @@ from demo_relay.domain.errors import (
     InvalidRequest,
     InvalidToken,
     StorageUnavailable,
+    TitleConflict,
     TransportUnavailable,
     VideoMissing,
 )
 from demo_relay.domain.models import (
     ChannelEvent,
+    ConversationHistory,
     Demo,
+    DemoChanges,
     DemoVideo,
+    MediaInfo,
+    Play,
     TitleMatch,
     Transport,
     VideoUrl,
@@ -39,6 +44,7 @@ from demo_relay.domain.ports import (
     DemoCatalog,
     MediaProbe,
     Notifier,
+    PlayHistory,
     RealtimeTokens,
     TransportPolicy,
     VideoStore,
@@ -105,30 +111,105 @@ class FakeCatalog:
 
     # --- CatalogEditor: the rules of AsyncpgDemoCatalog's writes --------------------------------
 
-    async def create_demo(self, name: str, demo_id: str | None = None) -> Demo:
+    async def create_demo(
+        self, name: str, demo_id: str | None = None, changes: DemoChanges | None = None
+    ) -> Demo:
         if not name.strip():
             raise InvalidRequest("a demo needs a name", field="name")
         demo_id = demo_id or str(uuid.uuid4())
         if demo_id in self.demos:
             raise InvalidRequest("a demo with this id already exists", demo_id=demo_id)
-        self.demos[demo_id] = Demo(demo_id, name.strip())
+        self.demos[demo_id] = _changed(Demo(demo_id, " ".join(name.split())), changes or DemoChanges())
         return self.demos[demo_id]
 
+    async def update_demo(self, demo_id: str, changes: DemoChanges) -> Demo | None:
+        demo = self.demos.get(demo_id)
+        if demo is None:
+            return None
+        if changes.name is not None and not changes.name.strip():
+            raise InvalidRequest("a demo needs a name", field="name")
+        self.demos[demo_id] = _changed(demo, changes)
+        return self.demos[demo_id]
+
+    async def delete_demo(self, demo_id: str) -> tuple[str, ...] | None:
+        demo = self.demos.pop(demo_id, None)
+        return None if demo is None else tuple(v.storage_path for v in demo.videos)
+
     async def add_video(
-        self, demo_id: str, title: str, storage_path: str, duration_s: float | None = None
+        self,
+        demo_id: str,
+        title: str,
+        storage_path: str,
+        duration_s: float | None = None,
+        size_bytes: int | None = None,
+        content_type: str | None = None,
     ) -> DemoVideo:
         demo = self.demos.get(demo_id)
         if demo is None:
             raise InvalidRequest("unknown demo", field="demo_id", demo_id=demo_id)
         title = checked_video(title, storage_path, duration_s)
         if any(title_key(v.title) == title_key(title) for v in demo.videos):
-            raise InvalidRequest(f"the demo already has a video titled {title!r}", field="title")
-        video = DemoVideo(str(uuid.uuid4()), demo_id, title, storage_path, duration_s)
+            raise TitleConflict(f"the demo already has a video titled {title!r}", field="title")
+        video = DemoVideo(
+            str(uuid.uuid4()), demo_id, title, storage_path, duration_s, size_bytes, content_type
+        )
         self.demos[demo_id] = replace(demo, videos=(*demo.videos, video))
+        return video
+
+    async def rename_video(self, demo_id: str, video_id: str, title: str) -> DemoVideo | None:
+        title = checked_video(title, "-", None)
+        demo = self.demos.get(demo_id)
+        video = next((v for v in demo.videos if v.id == video_id), None) if demo else None
+        if demo is None or video is None:
+            return None
+        if any(title_key(v.title) == title_key(title) and v.id != video_id for v in demo.videos):
+            raise TitleConflict(f"the demo already has a video titled {title!r}", field="title")
+        renamed = replace(video, title=title)
+        self.demos[demo_id] = replace(
+            demo, videos=tuple(renamed if v.id == video_id else v for v in demo.videos)
+        )
+        return renamed
+
+    async def delete_video(self, demo_id: str, video_id: str) -> DemoVideo | None:
+        demo = self.demos.get(demo_id)
+        video = next((v for v in demo.videos if v.id == video_id), None) if demo else None
+        if demo is None or video is None:
+            return None
+        self.demos[demo_id] = replace(demo, videos=tuple(v for v in demo.videos if v.id != video_id))
         return video
 
     async def is_empty(self) -> bool:
         return not self.demos
+
+
+def _changed(demo: Demo, changes: DemoChanges) -> Demo:
+    return replace(
+        demo,
+        name=" ".join(changes.name.split()) if changes.name is not None else demo.name,
+        public_start=demo.public_start if changes.public_start is None else changes.public_start,
+        tavus_persona_id=None if changes.clear_persona else changes.tavus_persona_id or demo.tavus_persona_id,
+        tavus_replica_id=None if changes.clear_replica else changes.tavus_replica_id or demo.tavus_replica_id,
+    )
+
+
+class FakePlayHistory:
+    def __init__(self) -> None:
+        self.plays: dict[str, tuple[str, str | None, DemoVideo, datetime]] = {}
+
+    async def record(
+        self, event_id: str, demo_id: str, conversation_id: str | None, video: DemoVideo, played_at: datetime
+    ) -> None:
+        self.plays.setdefault(event_id, (demo_id, conversation_id, video, played_at))
+
+    async def conversations(self, demo_id: str, limit: int = 50) -> Sequence[ConversationHistory]:
+        by_conversation: dict[str, list[Play]] = {}
+        for demo, conversation, video, at in self.plays.values():
+            if demo == demo_id and conversation is not None:
+                by_conversation.setdefault(conversation, []).append(Play(video.id, video.title, at))
+        return [
+            ConversationHistory(c, "active", plays[0].played_at, None, tuple(plays))
+            for c, plays in by_conversation.items()
+        ][:limit]
 
 
 class FakeVideoStore:
@@ -143,7 +224,7 @@ class FakeVideoStore:
         self._check()
         self.prepared = True
 
-    async def put(self, source: Path, storage_path: str) -> None:
+    async def put(self, source: Path, storage_path: str, content_type: str | None = None) -> None:
         self._check()
         self.objects[storage_path] = source.read_bytes()
 
@@ -157,13 +238,15 @@ class FakeVideoStore:
 
 
 class FakeProbe:
-    """Durations by file name; None (unknown) for any other file."""
+    """Every file is an MP4 unless its bytes start with b"not a video"; durations by file name."""
 
     def __init__(self, durations: dict[str, float] | None = None) -> None:
         self.durations = durations or {}
 
-    def duration_s(self, path: Path) -> float | None:
-        return self.durations.get(path.name)
+    def inspect(self, path: Path) -> MediaInfo | None:
+        if path.read_bytes().startswith(b"not a video"):
+            return None
+        return MediaInfo("video/mp4", self.durations.get(path.name))
 
 
 class FakeRealtimeTokens:
@@ -328,6 +411,7 @@ def _fakes_implement_the_ports(clock: FakeClock) -> None:
     editor: CatalogEditor = FakeCatalog()
     store: VideoStore = FakeVideoStore()
     probe: MediaProbe = FakeProbe()
+    history: PlayHistory = FakePlayHistory()
     realtime_tokens: RealtimeTokens = FakeRealtimeTokens(clock)
     grants: ViewerGrants = FakeViewerGrants()
     conversations: ConversationDirectory = FakeConversations()
@@ -338,6 +422,7 @@ def _fakes_implement_the_ports(clock: FakeClock) -> None:
     policy: TransportPolicy = FixedPolicy()
     ticking: Clock = clock
     del (
+        history,
         grants,
         catalog,
         editor,

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from demo_relay.adapters.postgres.pool import translate_errors
-from demo_relay.domain.errors import InvalidRequest
-from demo_relay.domain.models import Demo, DemoVideo, TitleMatch
+from demo_relay.domain.errors import InvalidRequest, TitleConflict
+from demo_relay.domain.models import Demo, DemoChanges, DemoVideo, TitleMatch
 from demo_relay.domain.titles import checked_video
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 DEFAULT_TITLE_MATCH_THRESHOLD = 0.3  # pg_trgm's own default for the % operator
 SUGGESTIONS = 3
+MAX_NAME_CHARS = 200
 
 
 def normalised(column_or_param: str) -> str:
@@ -27,11 +28,18 @@ def normalised(column_or_param: str) -> str:
     return f"lower(btrim(regexp_replace({column_or_param}, '\\s+', ' ', 'g')))"
 
 
-_VIDEO_COLUMNS = "v.id::text as id, v.demo_id::text as demo_id, v.title, v.storage_path, v.duration_s"
+_VIDEO_COLUMNS = (
+    "v.id::text as id, v.demo_id::text as demo_id, v.title, v.storage_path, v.duration_s, v.size_bytes,"
+    " v.content_type"
+)
+_DEMO_COLUMNS = (
+    "d.id::text as d_id, d.name as d_name, d.public_start as d_public_start,"
+    " d.tavus_persona_id as d_persona, d.tavus_replica_id as d_replica"
+)
 
 # Demos with their videos in one query (LEFT JOIN: a demo without videos is listed too), never N+1.
 _DEMOS_WITH_VIDEOS = f"""
-select d.id::text as d_id, d.name as d_name, {_VIDEO_COLUMNS}
+select {_DEMO_COLUMNS}, {_VIDEO_COLUMNS}
 from demos d
 left join demo_videos v on v.demo_id = d.id
 {{where}}
@@ -51,8 +59,37 @@ order by exact desc, similarity({normalised("v.title")}, {normalised("$2")}) des
 limit {SUGGESTIONS}"""  # noqa: S608 (constants only; values are parameters)
 
 _INSERT_VIDEO = f"""
-insert into demo_videos as v (demo_id, title, storage_path, duration_s)
-values ($1, $2, $3, $4)
+insert into demo_videos as v (demo_id, title, storage_path, duration_s, size_bytes, content_type)
+values ($1, $2, $3, $4, $5, $6)
+returning {_VIDEO_COLUMNS}"""  # noqa: S608 (constants only)
+
+_INSERT_DEMO = f"""
+insert into demos as d (id, name, public_start, tavus_persona_id, tavus_replica_id)
+values (coalesce($1::uuid, gen_random_uuid()), $2, coalesce($3, false), $4, $5)
+returning {_DEMO_COLUMNS}"""  # noqa: S608 (constants only)
+
+# $3..$5 null: unchanged; $6/$7: clear the persona / replica.
+_UPDATE_DEMO = f"""
+update demos as d
+set name = coalesce($2, d.name),
+    public_start = coalesce($3, d.public_start),
+    tavus_persona_id = case when $6 then null else coalesce($4, d.tavus_persona_id) end,
+    tavus_replica_id = case when $7 then null else coalesce($5, d.tavus_replica_id) end
+where d.id = $1
+returning {_DEMO_COLUMNS}"""  # noqa: S608 (constants only)
+
+# The paths of its videos, read and deleted in one statement; conversations and plays go by cascade.
+_DELETE_DEMO = """
+with gone as (delete from demos where id = $1 returning id),
+     videos as (select storage_path from demo_videos where demo_id in (select id from gone))
+select (select count(*) from gone) as deleted, coalesce(array_agg(storage_path), '{}') as paths from videos"""
+
+_RENAME_VIDEO = f"""
+update demo_videos as v set title = $3 where v.demo_id = $1 and v.id = $2
+returning {_VIDEO_COLUMNS}"""  # noqa: S608 (constants only)
+
+_DELETE_VIDEO = f"""
+delete from demo_videos as v where v.demo_id = $1 and v.id = $2
 returning {_VIDEO_COLUMNS}"""  # noqa: S608 (constants only)
 
 
@@ -92,29 +129,67 @@ class AsyncpgDemoCatalog:
 
     # --- writes (seeding, CLI) ------------------------------------------------------------------
 
-    async def create_demo(self, name: str, demo_id: str | None = None) -> Demo:
-        if not name.strip():
-            raise InvalidRequest("a demo needs a name", field="name")
+    async def create_demo(
+        self, name: str, demo_id: str | None = None, changes: DemoChanges | None = None
+    ) -> Demo:
+        name = _checked_name(name)
         key: uuid.UUID | None = None
         if demo_id is not None:
             key = _uuid(demo_id)
             if key is None:
                 raise InvalidRequest("a demo id must be a UUID", field="demo_id", demo_id=demo_id)
+        changes = changes or DemoChanges()
         try:
             async with translate_errors():
                 row = await self._pool.fetchrow(
-                    "insert into demos (id, name) values (coalesce($1::uuid, gen_random_uuid()), $2)"
-                    " returning id::text as id, name",
+                    _INSERT_DEMO,
                     key,
-                    name.strip(),
+                    name,
+                    changes.public_start,
+                    changes.tavus_persona_id,
+                    changes.tavus_replica_id,
                 )
         except asyncpg.UniqueViolationError:
             raise InvalidRequest("a demo with this id already exists", demo_id=demo_id) from None
         assert row is not None  # INSERT … RETURNING always returns the row
-        return Demo(id=row["id"], name=row["name"])
+        return _demo(row)
+
+    async def update_demo(self, demo_id: str, changes: DemoChanges) -> Demo | None:
+        key = _uuid(demo_id)
+        if key is None:
+            return None
+        name = None if changes.name is None else _checked_name(changes.name)
+        async with translate_errors():
+            row = await self._pool.fetchrow(
+                _UPDATE_DEMO,
+                key,
+                name,
+                changes.public_start,
+                changes.tavus_persona_id,
+                changes.tavus_replica_id,
+                changes.clear_persona,
+                changes.clear_replica,
+            )
+        return None if row is None else await self.get_demo(row["d_id"])
+
+    async def delete_demo(self, demo_id: str) -> tuple[str, ...] | None:
+        key = _uuid(demo_id)
+        if key is None:
+            return None
+        async with translate_errors():
+            row = await self._pool.fetchrow(_DELETE_DEMO, key)
+        if row is None or not row["deleted"]:
+            return None
+        return tuple(row["paths"])
 
     async def add_video(
-        self, demo_id: str, title: str, storage_path: str, duration_s: float | None = None
+        self,
+        demo_id: str,
+        title: str,
+        storage_path: str,
+        duration_s: float | None = None,
+        size_bytes: int | None = None,
+        content_type: str | None = None,
     ) -> DemoVideo:
         """Raises InvalidRequest for an unknown demo, a blank title or path, a non-positive duration, or a
         title the demo already has (compared as the webhook compares them: case and spacing ignored)."""
@@ -125,25 +200,52 @@ class AsyncpgDemoCatalog:
         try:
             async with translate_errors():
                 row = await self._pool.fetchrow(
-                    _INSERT_VIDEO,
-                    key,
-                    title,
-                    storage_path,
-                    duration_s,
+                    _INSERT_VIDEO, key, title, storage_path, duration_s, size_bytes, content_type
                 )
         except asyncpg.UniqueViolationError:
-            raise InvalidRequest(
-                f"the demo already has a video titled {title!r}", field="title", demo_id=demo_id
-            ) from None
+            raise _title_conflict(title) from None
         except asyncpg.ForeignKeyViolationError:
             raise InvalidRequest("unknown demo", field="demo_id", demo_id=demo_id) from None
         assert row is not None
         return _video(row)
 
+    async def rename_video(self, demo_id: str, video_id: str, title: str) -> DemoVideo | None:
+        demo_key, video_key = _uuid(demo_id), _uuid(video_id)
+        title = checked_video(title, "-", None)
+        if demo_key is None or video_key is None:
+            return None
+        try:
+            async with translate_errors():
+                row = await self._pool.fetchrow(_RENAME_VIDEO, demo_key, video_key, title)
+        except asyncpg.UniqueViolationError:
+            raise _title_conflict(title) from None
+        return None if row is None else _video(row)
+
+    async def delete_video(self, demo_id: str, video_id: str) -> DemoVideo | None:
+        demo_key, video_key = _uuid(demo_id), _uuid(video_id)
+        if demo_key is None or video_key is None:
+            return None
+        async with translate_errors():
+            row = await self._pool.fetchrow(_DELETE_VIDEO, demo_key, video_key)
+        return None if row is None else _video(row)
+
     async def is_empty(self) -> bool:
         """True when there is no demo at all (`serve` seeds the sample demo then)."""
         async with translate_errors():
             return bool(await self._pool.fetchval("select not exists (select 1 from demos)"))
+
+
+def _checked_name(name: str) -> str:
+    tidy = " ".join(name.split())
+    if not tidy:
+        raise InvalidRequest("a demo needs a name", field="name")
+    if len(tidy) > MAX_NAME_CHARS or "\x00" in tidy:
+        raise InvalidRequest(f"a demo name has 1 to {MAX_NAME_CHARS} characters, no NUL", field="name")
+    return tidy
+
+
+def _title_conflict(title: str) -> TitleConflict:
+    return TitleConflict(f"the demo already has a video titled {title!r}", field="title", title=title)
 
 
 def _uuid(value: str) -> uuid.UUID | None:
@@ -160,18 +262,31 @@ def _video(row: asyncpg.Record) -> DemoVideo:
         title=row["title"],
         storage_path=row["storage_path"],
         duration_s=row["duration_s"],
+        size_bytes=row["size_bytes"],
+        content_type=row["content_type"],
+    )
+
+
+def _demo(row: asyncpg.Record, videos: tuple[DemoVideo, ...] = ()) -> Demo:
+    return Demo(
+        id=row["d_id"],
+        name=row["d_name"],
+        videos=videos,
+        public_start=row["d_public_start"],
+        tavus_persona_id=row["d_persona"],
+        tavus_replica_id=row["d_replica"],
     )
 
 
 def _group(rows: Iterable[asyncpg.Record]) -> list[Demo]:
     """Folds the joined rows (ordered by demo, then video) into demos, keeping both orders."""
-    names: dict[str, str] = {}
+    first: dict[str, asyncpg.Record] = {}
     videos: dict[str, list[DemoVideo]] = {}
     for row in rows:
         demo_id = row["d_id"]
-        if demo_id not in names:
-            names[demo_id] = row["d_name"]
+        if demo_id not in first:
+            first[demo_id] = row
             videos[demo_id] = []
         if row["id"] is not None:  # the LEFT JOIN's placeholder row of a demo without videos
             videos[demo_id].append(_video(row))
-    return [Demo(id=i, name=names[i], videos=tuple(videos[i])) for i in names]
+    return [_demo(row, tuple(videos[i])) for i, row in first.items()]

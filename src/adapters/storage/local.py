@@ -126,7 +126,7 @@ class LocalMediaStorage:
     async def prepare(self) -> None:
         """Nothing to prepare: directories are created as files arrive."""
 
-    async def put(self, source: Path, storage_path: str) -> None:
+    async def put(self, source: Path, storage_path: str, content_type: str | None = None) -> None:
         await asyncio.to_thread(self.import_file, source, storage_path)
 
     async def remove(self, storage_path: str) -> None:

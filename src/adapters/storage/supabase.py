@@ -156,13 +156,13 @@ class SupabaseVideoStorage:
         await self._call("", self._storage.create_bucket(self._bucket, options={"public": public}))
         return True
 
-    async def put(self, source: Path, storage_path: str) -> None:
-        """Uploads (or replaces) one object."""
-        content_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
+    async def put(self, source: Path, storage_path: str, content_type: str | None = None) -> None:
+        """Uploads (or replaces) one object. Given the path, storage3 opens the file and httpx streams it
+        in chunks: a large video is never held in memory."""
+        content_type = content_type or mimetypes.guess_type(source.name)[0] or "application/octet-stream"
         bucket = self._storage.from_(self._bucket)
         options: Any = {"content-type": content_type, "upsert": "true"}
-        data = await asyncio.to_thread(source.read_bytes)
-        await self._call(storage_path, bucket.upload(storage_path, data, options))
+        await self._call(storage_path, bucket.upload(storage_path, source, options))
         self._cache.pop(storage_path, None)
 
     async def remove(self, storage_path: str) -> None:

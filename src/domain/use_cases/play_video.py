@@ -8,7 +8,14 @@ from typing import Any
 
 from demo_relay.domain.errors import UnknownConversation, UnknownDemo, VideoNotFound
 from demo_relay.domain.models import ChannelEvent, EventName, Played, ToolCall, channel_for, current_window_s
-from demo_relay.domain.ports import Clock, ConversationDirectory, DemoCatalog, Notifier, VideoUrls
+from demo_relay.domain.ports import (
+    Clock,
+    ConversationDirectory,
+    DemoCatalog,
+    Notifier,
+    PlayHistory,
+    VideoUrls,
+)
 from demo_relay.domain.use_cases.deliveries import Delivery, hinted_demo
 from demo_relay.domain.use_cases.parse import video_title
 
@@ -20,6 +27,7 @@ class PlayVideo:
     urls: VideoUrls
     notifier: Notifier
     clock: Clock
+    history: PlayHistory | None = None  # the owner's "what played"; None: not kept
 
     async def execute(self, call: ToolCall, delivery: Delivery) -> Played:
         title = video_title(call.arguments)
@@ -39,16 +47,21 @@ class PlayVideo:
             "tool_call_id": call.tool_call_id,
             "expires_at": url.expires_at.isoformat() if url.expires_at else None,
         }
+        sent_at = self.clock.now()
         delivered = await self.notifier.publish(
             ChannelEvent(
                 channel=channel,
                 event=EventName.PLAY_VIDEO,
                 payload=payload,
                 id=delivery.event_id,
-                sent_at=self.clock.now(),
+                sent_at=sent_at,
                 current_for_s=current_window_s(video.duration_s),
             )
         )
+        if self.history is not None:
+            # After the publish: only what reached the channel is history. If this write fails the
+            # delivery fails and Tavus retries; the page drops the repeat by its event id.
+            await self.history.record(delivery.event_id, demo_id, call.conversation_id, video, sent_at)
         return Played(
             demo_id=demo_id,
             channel=channel,

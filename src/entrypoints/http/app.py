@@ -11,13 +11,15 @@ from typing import Any
 
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from demo_relay.bootstrap import Container, running
 from demo_relay.domain.use_cases.sessions import conversation_url_pattern
 from demo_relay.entrypoints.http.access_log import access_log_middleware
-from demo_relay.entrypoints.http.auth import owner_guard
+from demo_relay.entrypoints.http.allow import options_handlers
+from demo_relay.entrypoints.http.auth import OWNERS_STATE
 from demo_relay.entrypoints.http.demos import (
     create_session,
     create_viewer_link,
@@ -32,6 +34,7 @@ from demo_relay.entrypoints.http.limits import ConnectionLimits, per_minute
 from demo_relay.entrypoints.http.media import media_router
 from demo_relay.entrypoints.http.metrics import Metrics, metrics_endpoint
 from demo_relay.entrypoints.http.openapi import COMPONENTS, state_conversation_url_rule
+from demo_relay.entrypoints.http.owner import owner_handlers
 from demo_relay.entrypoints.http.pages import openapi_viewer, page_handlers
 from demo_relay.entrypoints.http.webhook import session_tool_call, tavus_webhook
 from demo_relay.entrypoints.http.ws import ws_handler
@@ -67,8 +70,11 @@ def create_app(
         # Litestar inspects the callable's signature, which a dependency-injector provider doesn't have.
         return Provide(lambda: factory(), sync_to_thread=False, use_cache=True)
 
+    # The API paths with several methods; their OPTIONS handlers come first (allow.py says why).
+    shared_paths = [list_demos, get_demo, *owner_handlers]
     app = Litestar(
         route_handlers=[
+            *options_handlers(shared_paths),
             tavus_webhook,
             Router(
                 "/",
@@ -78,11 +84,9 @@ def create_app(
             list_demos,
             get_demo,
             get_tool,
-            Router(
-                "/",
-                route_handlers=[create_viewer_link, watch_demo],
-                guards=[owner_guard(container.owner_tokens())],
-            ),
+            create_viewer_link,
+            watch_demo,
+            *owner_handlers,
             Router(
                 "/",
                 route_handlers=[create_session],
@@ -101,6 +105,8 @@ def create_app(
             "forward_tool_call": provide(container.forward_tool_call),
             "start_session": provide(container.start_session),
             "mint_viewer_link": provide(container.mint_viewer_link),
+            "manage_demos": provide(container.manage_demos),
+            "add_video": provide(container.add_video),
             "owner_tokens": provide(container.owner_tokens),
             "catalog": provide(container.catalog),
             "tokens": provide(container.tokens),
@@ -112,9 +118,12 @@ def create_app(
             "conversations": provide(container.conversations),
         },
         lifespan=[lifespan],
+        state=State({OWNERS_STATE: container.owner_tokens()}),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.max_webhook_bytes,
-        cors_config=CORSConfig(allow_origins=list(settings.origins), allow_methods=["GET", "POST"]),
+        cors_config=CORSConfig(
+            allow_origins=list(settings.origins), allow_methods=["GET", "POST", "PATCH", "DELETE"]
+        ),
         openapi_config=OpenAPIConfig(
             title="demo-relay",
             version="0.1.0",

@@ -1,5 +1,6 @@
-"""Who may call a route: `owner_guard` admits only an owner token (`Authorization: Bearer <ADMIN_TOKEN>`),
-before the body is even read. No token, or a wrong one: 401 unauthorized."""
+"""Who may call a route: `owner_guard` (on the owner routes) admits only an owner token
+(`Authorization: Bearer <ADMIN_TOKEN>`), before the body is even read. No token, or a wrong one: 401
+unauthorized. The owner tokens are the app's (`app.state`, set by create_app)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
-from litestar.types import Guard
 
 from demo_relay.domain.errors import Unauthorized
 from demo_relay.domain.ports import OwnerTokens
@@ -18,12 +18,13 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def owner_guard(owners: OwnerTokens) -> Guard:
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        token = bearer_token(connection)
-        if token is None:
-            raise Unauthorized("an owner token is required: Authorization: Bearer <ADMIN_TOKEN>")
-        if not owners.is_owner(token):
-            raise Unauthorized("the owner token is not valid")
+OWNERS_STATE = "owner_tokens"
 
-    return guard
+
+def owner_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    owners: OwnerTokens = connection.app.state[OWNERS_STATE]
+    token = bearer_token(connection)
+    if token is None:
+        raise Unauthorized("an owner token is required: Authorization: Bearer <ADMIN_TOKEN>")
+    if not owners.is_owner(token):
+        raise Unauthorized("the owner token is not valid")

@@ -11,18 +11,21 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from demo_relay.config import Settings
 from demo_relay.domain.errors import Unauthorized, UnknownDemo
-from demo_relay.domain.models import Demo, Session
+from demo_relay.domain.models import Demo, DemoVideo, Session
 from demo_relay.domain.ports import DemoCatalog, OwnerTokens
 from demo_relay.domain.use_cases.sessions import StartSession
 from demo_relay.domain.use_cases.tool_definition import tool_definition
 from demo_relay.domain.use_cases.viewer_links import MintViewerLink
-from demo_relay.entrypoints.http.auth import bearer_token
+from demo_relay.entrypoints.http.auth import bearer_token, owner_guard
+from demo_relay.entrypoints.http.bodies import strict
 from demo_relay.entrypoints.http.openapi import OWNER, OWNER_OR_GRANT, errors
 from demo_relay.entrypoints.http.schemas import (
     DemoOut,
     SessionIn,
     SessionOut,
     SupabaseAccess,
+    TavusOut,
+    TavusSyncOut,
     VideoOut,
     ViewerLinkIn,
     ViewerLinkOut,
@@ -30,11 +33,24 @@ from demo_relay.entrypoints.http.schemas import (
 )
 
 
+def video_out(video: DemoVideo) -> VideoOut:
+    return VideoOut(
+        id=video.id,
+        title=video.title,
+        duration_s=video.duration_s,
+        size_bytes=video.size_bytes,
+        content_type=video.content_type,
+    )
+
+
 def demo_out(demo: Demo) -> DemoOut:
     return DemoOut(
         id=demo.id,
         name=demo.name,
-        videos=[VideoOut(id=v.id, title=v.title, duration_s=v.duration_s) for v in demo.videos],
+        videos=[video_out(v) for v in demo.videos],
+        public_start=demo.public_start,
+        # The persona sync is the Tavus integration's (DESIGN §12); until it runs, it is off.
+        tavus=TavusOut(demo.tavus_persona_id, demo.tavus_replica_id, TavusSyncOut("off")),
     )
 
 
@@ -75,11 +91,17 @@ async def get_tool(
     summary="Mint a viewer link for one conversation (owner token)",
     responses=errors(400, 401, 404, 422, 503),
     security=OWNER,
+    guards=[owner_guard],
 )
 async def create_viewer_link(
-    demo_id: FromPath[str], data: JSONBody[ViewerLinkIn], mint_viewer_link: NamedDependency[MintViewerLink]
+    demo_id: FromPath[str],
+    data: JSONBody[ViewerLinkIn],
+    request: Request[Any, Any, Any],
+    mint_viewer_link: NamedDependency[MintViewerLink],
 ) -> ViewerLinkOut:
-    link = await mint_viewer_link.execute(demo_id, data.conversation_id, data.conversation_url, data.ttl_s)
+    data = await strict(request, ViewerLinkIn)
+    ttl_s = None if data.ttl_s is None else int(data.ttl_s)
+    link = await mint_viewer_link.execute(demo_id, data.conversation_id, data.conversation_url, ttl_s)
     return ViewerLinkOut(url=link.url, grant=link.grant, expires_at=link.expires_at.isoformat())
 
 
@@ -113,6 +135,7 @@ async def create_session(
     summary="An owner's session of the whole demo: every conversation's events, read-only (owner token)",
     responses=errors(401, 404, 503),
     security=OWNER,
+    guards=[owner_guard],
 )
 async def watch_demo(demo_id: FromPath[str], start_session: NamedDependency[StartSession]) -> SessionOut:
     return session_out(await start_session.watch(demo_id))

@@ -19,14 +19,19 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.AuthenticationFailed, 401),
     (errors.Unauthorized, 401),
     (errors.InvalidToken, 403),
+    (errors.Forbidden, 403),
     # The request itself: the caller must change it (Tavus's agent can act on 422 and 404).
     (errors.PayloadTooLarge, 413),
+    (errors.VideoTooLarge, 413),
+    (errors.UnsupportedMediaType, 415),
     (errors.MalformedJson, 400),
+    (errors.MalformedRequest, 400),
     (errors.InvalidArguments, 422),
     (errors.InvalidRequest, 422),
     (errors.NotFound, 404),
     (errors.ConversationConflict, 409),
     (errors.ConversationEnded, 409),
+    (errors.TitleConflict, 409),
     # Something we depend on: the same request may succeed later. Our database is ours to bring back
     # (503, with Retry-After); Storage and Realtime are upstream services (502).
     (errors.DatabaseUnavailable, 503),

@@ -18,11 +18,13 @@ if TYPE_CHECKING:
 _MEANING = {
     400: "malformed JSON or a body of the wrong shape",
     401: "no proof, or a wrong one",
-    403: "a token that is not valid here",
+    403: "a token that is not valid here (`invalid_token`), or a signed-in user who is not an owner "
+    "(`forbidden`)",
     404: "no such demo, conversation or video",
     409: "the conversation belongs to another demo (`conversation_conflict`) or has ended "
-    "(`conversation_ended`)",
-    413: "the body is too large",
+    "(`conversation_ended`); the demo already has a video of that title (`title_conflict`)",
+    413: "the body is too large (`payload_too_large`; an upload: `video_too_large`)",
+    415: "the file is not an MP4, QuickTime or WebM video, whatever its name says",
     422: "a field that cannot be accepted (named in `field`)",
     429: "too many requests from this client (see Retry-After)",
     502: "an upstream service (Storage, Realtime) is unavailable; retry later",

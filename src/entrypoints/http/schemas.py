@@ -8,6 +8,7 @@ from typing import Annotated
 
 import msgspec
 
+from demo_relay.domain.titles import NON_BLANK_PATTERN
 from demo_relay.domain.use_cases.sessions import CONVERSATION_ID_PATTERN, MAX_URL_CHARS
 from demo_relay.domain.use_cases.viewer_links import MAX_TTL_S, MIN_TTL_S
 
@@ -21,19 +22,93 @@ ConversationId = Annotated[
 # Its host rule depends on CONVERSATION_URL_HOSTS; the app writes that pattern into the document.
 ConversationUrl = Annotated[str, msgspec.Meta(max_length=MAX_URL_CHARS)]
 Grant = Annotated[str, msgspec.Meta(max_length=4096, description="A viewer link's grant")]
-TtlS = Annotated[int, msgspec.Meta(ge=MIN_TTL_S, le=MAX_TTL_S, description="Seconds; a day when left out")]
+# A number, not an integer: JSON Schema's integer admits 60.0, msgspec's strict int does not.
+TtlS = Annotated[
+    float,
+    msgspec.Meta(ge=MIN_TTL_S, le=MAX_TTL_S, multiple_of=1, description="Whole seconds; a day when left out"),
+]
 
 
 class VideoOut(msgspec.Struct):
     id: str
     title: str
     duration_s: float | None
+    size_bytes: int | None = None
+    content_type: str | None = None
+
+
+class TavusSyncOut(msgspec.Struct):
+    state: str  # off | pending | synced | failed
+    synced_at: str | None = None
+    error: str | None = None
+
+
+class TavusOut(msgspec.Struct):
+    persona_id: str | None
+    replica_id: str | None
+    sync: TavusSyncOut
 
 
 class DemoOut(msgspec.Struct):
     id: str
     name: str
     videos: list[VideoOut]
+    public_start: bool = False
+    tavus: TavusOut | None = None
+
+
+Name = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=200, pattern=NON_BLANK_PATTERN, description="Shown to owners")
+]
+Title = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=200,
+        pattern=NON_BLANK_PATTERN,
+        description="Unique in its demo, however cased",
+    ),
+]
+TavusId = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class TavusIn(msgspec.Struct, forbid_unknown_fields=False):
+    """The demo's Tavus persona and replica; `null` clears one."""
+
+    persona_id: TavusId | msgspec.UnsetType | None = msgspec.UNSET
+    replica_id: TavusId | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class DemoIn(msgspec.Struct, forbid_unknown_fields=False):
+    name: Name
+    tavus: TavusIn | None = None
+    public_start: bool = False
+
+
+class DemoPatch(msgspec.Struct, forbid_unknown_fields=False):
+    """Any of the fields of a new demo; the ones left out stay as they are."""
+
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    tavus: TavusIn | msgspec.UnsetType = msgspec.UNSET
+    public_start: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class VideoPatch(msgspec.Struct, forbid_unknown_fields=False):
+    title: Title
+
+
+class PlayOut(msgspec.Struct):
+    video_id: str | None
+    title: str
+    played_at: str
+
+
+class ConversationOut(msgspec.Struct):
+    conversation_id: str
+    status: str
+    created_at: str
+    ended_at: str | None
+    plays: list[PlayOut]
 
 
 class SessionIn(msgspec.Struct, forbid_unknown_fields=False):
