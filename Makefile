@@ -70,6 +70,7 @@ chromium:
 bench: $(STAMP)
 	$(BIN)/python -m bench.webhook_throughput
 	$(BIN)/python -m bench.supabase_paths
+	$(BIN)/python -m bench.upload_rss
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache build $(FE)/node_modules $(FE_DIST)

@@ -290,6 +290,8 @@ def make_storage_handlers(fake: FakeSupabase) -> list[HTTPRouteHandler]:
             return await upload(request, head, "/".join(tail))
         if method == "DELETE" and len(parts) == 1:
             return await remove(request, head)
+        if method == "POST" and head == "list" and len(tail) == 1:
+            return await list_objects(request, tail[0])
         body = {
             "statusCode": 404,
             "error": "Not Found",
@@ -476,5 +478,61 @@ def make_storage_handlers(fake: FakeSupabase) -> list[HTTPRouteHandler]:
                 del fake.objects[obj.key]
                 removed.append({**_info(obj), "bucket_id": bucket_id})
         return Response(content=removed)
+
+    async def list_objects(request: Request[Any, Any, Any], bucket_id: str) -> Response[Any]:
+        """`POST /object/list/{bucket}` `{"prefix", "limit"?, "offset"?}`: the objects directly under the
+        prefix (as folder entries, with a null id, for deeper ones), sorted by name, as storage-api lists."""
+        claims = _claims(fake, request)
+        if isinstance(claims, Response):
+            return claims
+        if bucket_id not in fake.buckets:
+            return _no_such_bucket()
+        body = await _json_body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("prefix"), str):
+            return storage_error(
+                400, "InvalidRequest", "Bad Request", "body must have required property 'prefix'"
+            )
+        prefix = body["prefix"].strip("/")
+        folder = f"{prefix}/" if prefix else ""
+        entries: dict[str, dict[str, Any]] = {}
+        for obj in fake.objects.values():
+            if obj.bucket_id != bucket_id or not obj.name.startswith(folder):
+                continue
+            if not _is_service(claims) and _visible(fake, claims, bucket_id, obj.name) is None:
+                continue
+            rest = obj.name[len(folder) :]
+            name, _, deeper = rest.partition("/")
+            if deeper:
+                entries.setdefault(
+                    name,
+                    {
+                        "name": name,
+                        "id": None,
+                        "updated_at": None,
+                        "created_at": None,
+                        "last_accessed_at": None,
+                        "metadata": None,
+                    },
+                )
+                continue
+            stamp = obj.updated_at.isoformat().replace("+00:00", "Z")
+            entries[name] = {
+                "name": name,
+                "id": obj.id,
+                "updated_at": stamp,
+                "created_at": obj.created_at.isoformat().replace("+00:00", "Z"),
+                "last_accessed_at": stamp,
+                "metadata": {
+                    "eTag": obj.etag,
+                    "size": len(obj.data),
+                    "mimetype": obj.content_type,
+                    "cacheControl": obj.cache_control,
+                    "lastModified": stamp,
+                    "contentLength": len(obj.data),
+                    "httpStatusCode": 200,
+                },
+            }
+        offset, limit = int(body.get("offset") or 0), int(body.get("limit") or 100)
+        return Response(content=[entries[k] for k in sorted(entries)][offset : offset + limit])
 
     return [buckets, bucket, objects]

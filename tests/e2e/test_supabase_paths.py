@@ -523,3 +523,59 @@ async def test_private_channels_keep_each_viewer_to_its_own_conversation(
         sent = {b["topic"]: b for b in supabase.fake.stats.broadcasts}
         assert set(sent) == {mine["topic"], owner["topic"]}  # nothing for the other prospect's topic
         assert all(b["private"] is True and b["delivered"] == 1 for b in sent.values()), sent
+
+
+# --- the owner API on Supabase Storage ------------------------------------------------------------
+
+
+async def test_owner_uploads_go_to_the_bucket_and_deletes_remove_them(
+    tmp_path: Path, database_url: str, db_pool: asyncpg.Pool
+) -> None:
+    """An upload through the service lands in the project's bucket (supabase-py lists and downloads it),
+    its signed URL plays, and deleting the video, then the demo, removes the objects."""
+    async with (
+        running_fake_supabase(buckets=(BUCKET,)) as supabase,
+        httpx.AsyncClient(timeout=20) as http,
+        AsyncExitStack() as stack,
+    ):
+        base = await stack.enter_async_context(
+            serve_relay(supabase_settings(tmp_path, database_url, supabase), database_url)
+        )
+        demo = (await http.post(f"{base}/api/demos", json={"name": "Bucket"}, headers=owner_headers())).json()
+        clips = []
+        for sample in load_samples()[:2]:
+            uploaded = await http.post(
+                f"{base}/api/demos/{demo['id']}/videos",
+                files={"file": (sample.file.name, sample.file.read_bytes(), "video/mp4")},
+                data={"title": sample.title},
+                headers=owner_headers(),
+            )
+            assert uploaded.status_code == 201, uploaded.text
+            clips.append(uploaded.json())
+        client: AsyncClient = await acreate_client(supabase.url, supabase.service_key)
+        listed = await client.storage.from_(BUCKET).list(demo["id"])
+        assert len(listed) == 2
+        stored = f"{demo['id']}/{listed[0]['name']}"
+        assert await client.storage.from_(BUCKET).download(stored) in {
+            s.file.read_bytes() for s in load_samples()[:2]
+        }
+        session = await http.post(
+            f"{base}/api/demos/{demo['id']}/sessions",
+            json={"conversation_id": "c-owner"},
+            headers=owner_headers(),
+        )
+        assert session.status_code == 201
+        body = tool_call(clips[0]["title"], "c-owner")
+        played = await http.post(f"{base}/api/tavus-webhook", content=body, headers=tavus_headers(body))
+        assert played.status_code == 200, played.text
+        await assert_plays_from_storage(http, supabase, played.json()["video"]["url"])
+
+        gone = await http.delete(
+            f"{base}/api/demos/{demo['id']}/videos/{clips[0]['id']}", headers=owner_headers()
+        )
+        assert gone.status_code == 204
+        assert len(await client.storage.from_(BUCKET).list(demo["id"])) == 1
+        assert (
+            await http.delete(f"{base}/api/demos/{demo['id']}", headers=owner_headers())
+        ).status_code == 204
+        assert await client.storage.from_(BUCKET).list(demo["id"]) == []
