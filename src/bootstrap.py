@@ -31,6 +31,7 @@ from demo_relay.adapters.storage.supabase import SupabaseVideoStorage
 from demo_relay.adapters.supabase_connection import SupabaseConnection
 from demo_relay.adapters.tokens.jwt_tokens import JwtChannelTokens
 from demo_relay.adapters.tokens.owner_tokens import StaticOwnerTokens
+from demo_relay.adapters.tokens.owners import OwnerAuthority, SupabaseOwners
 from demo_relay.adapters.tokens.realtime_tokens import SupabaseRealtimeTokens
 from demo_relay.adapters.tokens.viewer_grants import JwtViewerGrants
 from demo_relay.config import Settings
@@ -88,6 +89,24 @@ def _realtime_tokens(settings: Settings, clock: Clock) -> SupabaseRealtimeTokens
     if not (settings.uses_supabase_realtime and settings.realtime_private):
         return None
     return SupabaseRealtimeTokens(settings.supabase_jwt_secret or "", settings.realtime_token_ttl_s, clock)
+
+
+def _owners(settings: Settings, supabase: Callable[[], SupabaseConnection]) -> OwnerAuthority:
+    """ADMIN_TOKEN holders, and Supabase Auth users of OWNER_EMAILS when those are listed (their keys: the
+    JWT secret for HS256, the project's JWKS over the Supabase connection for asymmetric keys)."""
+    tokens = StaticOwnerTokens(settings.admin_tokens)
+    if not settings.owner_emails:
+        return OwnerAuthority(tokens)
+    http = supabase().http if settings.supabase_service_role_key else None
+    return OwnerAuthority(
+        tokens,
+        SupabaseOwners(
+            settings.owner_emails,
+            jwt_secret=settings.supabase_jwt_secret,
+            supabase_url=settings.supabase_url,
+            http=http,
+        ),
+    )
 
 
 class Container(containers.DeclarativeContainer):
@@ -166,7 +185,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
     )
     realtime_tokens = providers.Singleton(_realtime_tokens, settings, clock)
-    owner_tokens = providers.Singleton(StaticOwnerTokens, tokens=settings.provided.admin_tokens)
+    owners = providers.Singleton(_owners, settings, supabase.provider)
     viewer_grants = providers.Singleton(JwtViewerGrants, secret=settings.provided.app_secret, clock=clock)
     verifiers = providers.Callable(_verifiers, settings)
 

@@ -54,6 +54,7 @@ class Settings:
     app_secret: str = ""
     # Owner tokens (ADMIN_TOKEN, comma-separated for rotation). Empty: generated in embedded dev mode.
     admin_tokens: tuple[str, ...] = ()
+    owner_emails: tuple[str, ...] = ()  # exact addresses and @domain.com entries, lower case
     session_token_ttl_s: int = 12 * 3600
     # A page's Supabase Realtime token (private channels) lives minutes: the page renews it with a fresh
     # session two minutes before it expires, so a leaked one is soon worth nothing.
@@ -133,7 +134,7 @@ _KEYS = {
     "max_webhook_bytes", "max_video_bytes", "title_match_threshold", "app_secret", "session_token_ttl_s",
     "log_level",
     "realtime_token_ttl_s",
-    "webhook_events_retention_days", "admin_token",
+    "webhook_events_retention_days", "admin_token", "owner_emails",
     "rate_limit_sessions_per_min", "rate_limit_bridge_per_min",
     "ws_max_per_token", "ws_max_per_client", "http_header_timeout_s", "conversation_url_hosts",
 }  # fmt: skip
@@ -186,6 +187,7 @@ def _build(values: Mapping[str, Any]) -> Settings:
         title_match_threshold=_float(get("title_match_threshold", 0.3), "TITLE_MATCH_THRESHOLD"),
         app_secret=str(get("app_secret", "")),
         admin_tokens=tuple(t.strip() for t in str(get("admin_token", "")).split(",") if t.strip()),
+        owner_emails=tuple(e.strip().lower() for e in _list(get("owner_emails", ())) if e.strip()),
         session_token_ttl_s=_int(get("session_token_ttl_s", 12 * 3600), "SESSION_TOKEN_TTL_S"),
         realtime_token_ttl_s=_int(get("realtime_token_ttl_s", 600), "REALTIME_TOKEN_TTL_S"),
         log_level=str(get("log_level", "INFO")).upper(),
@@ -292,6 +294,12 @@ def _check_safe(settings: Settings) -> None:
     for name, value in lifetimes.items():
         if value <= 0:
             raise ConfigurationError(f"{name} must be a positive number of seconds")
+    for entry in settings.owner_emails:
+        local, at, domain = entry.rpartition("@")
+        if not at or "." not in domain or " " in entry or "@" in local:
+            raise ConfigurationError(f"OWNER_EMAILS: {entry!r} is neither an address nor @domain.com")
+    if settings.owner_emails and not settings.supabase_url:
+        raise ConfigurationError("OWNER_EMAILS needs SUPABASE_URL (owners sign in with Supabase Auth)")
     if not settings.conversation_url_hosts:
         raise ConfigurationError("CONVERSATION_URL_HOSTS must name at least one host (default *.daily.co)")
     conversation_url_pattern(settings.conversation_url_hosts)  # names an entry that is not a host

@@ -12,6 +12,7 @@ from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.types import Receive, Scope, Send
 
+from fake_supabase.auth import make_auth_handlers
 from fake_supabase.control import make_control_handlers
 from fake_supabase.fake import Authorize, BucketSpec, FakeSupabase, PrivatePolicy
 from fake_supabase.middleware import intercept
@@ -41,6 +42,7 @@ def create_fake_supabase(
     buckets: Iterable[BucketSpec | str] = (),
     authorize: Authorize | None = None,
     idle_timeout_s: float = 60.0,
+    asymmetric_keys: bool = False,
 ) -> tuple[Litestar, FakeSupabase]:
     """The app and its state. Keys default to JWTs minted from `jwt_secret` (default: the Supabase CLI's)."""
     fake = FakeSupabase(
@@ -50,9 +52,11 @@ def create_fake_supabase(
         buckets=buckets,
         authorize=authorize,
         idle_timeout_s=idle_timeout_s,
+        asymmetric_keys=asymmetric_keys,
     )
     app = FakeSupabaseApp(
         route_handlers=[
+            *make_auth_handlers(fake),
             *make_storage_handlers(fake),
             *make_realtime_rest_handlers(fake),
             make_realtime_ws_handler(fake),
@@ -94,6 +98,8 @@ def serve(
     authorize: Authorize | None = None,
     idle_timeout_s: float = 60.0,
     out: TextIO | None = None,
+    users: Iterable[tuple[str, ...]] = (),
+    asymmetric_keys: bool = False,
 ) -> None:
     """Run the fake until interrupted, after printing its URL and keys (blocking). `authorize` decides private
     channels (default: role `authenticated`; `PrivatePolicy.parse("claim:NAME")` for the CLI's policies)."""
@@ -104,7 +110,10 @@ def serve(
         buckets=buckets,
         authorize=authorize,
         idle_timeout_s=idle_timeout_s,
+        asymmetric_keys=asymmetric_keys,
     )
+    for email, password in users:
+        fake.add_user(email, password)
     stream = out or sys.stdout
     print(banner(f"http://{host}:{port}", fake), file=stream, flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", ws_max_size=5_000_000)

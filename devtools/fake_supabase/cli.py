@@ -52,6 +52,18 @@ def _policy(_: click.Context, param: click.Parameter, value: str) -> PrivatePoli
 @click.option(
     "--idle-timeout", default=60.0, show_default=True, type=float, help="WebSocket idle timeout (s)."
 )
+@click.option(
+    "--user",
+    "users",
+    multiple=True,
+    metavar="EMAIL:PASSWORD",
+    help="An Auth user who can sign in with email and password (repeatable).",
+)
+@click.option(
+    "--asymmetric-keys",
+    is_flag=True,
+    help="Sign user tokens with an ES256 key published in the JWKS (else HS256 with the JWT secret).",
+)
 def command(
     host: str,
     port: int,
@@ -61,6 +73,8 @@ def command(
     service_key: str | None,
     private_policy: PrivatePolicy,
     idle_timeout: float,
+    users: tuple[str, ...],
+    asymmetric_keys: bool,
 ) -> None:
     """Run the local protocol-faithful Supabase (Storage + Realtime) the tests use, for local trials.
 
@@ -74,4 +88,6 @@ def command(
         buckets=buckets,
         authorize=private_policy,
         idle_timeout_s=idle_timeout,
+        users=[tuple(u.split(":", 1)) for u in users if ":" in u],
+        asymmetric_keys=asymmetric_keys,
     )

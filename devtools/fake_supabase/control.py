@@ -79,8 +79,16 @@ def make_control_handlers(fake: FakeSupabase) -> list[HTTPRouteHandler]:
         )
         return Response(content={"access_token": access_token}, status_code=200)
 
+    @post("/__fake/users", status_code=201)
+    async def add_user(request: Request[Any, Any, Any]) -> Response[Any]:
+        body = await _body(request)
+        if not isinstance(body, dict) or not body.get("email") or not body.get("password"):
+            return Response({"error": "email and password are required"}, status_code=400)
+        user = fake.add_user(str(body["email"]), str(body["password"]))
+        return Response(user.to_json(), status_code=201)
+
     @get("/__fake/keys")
     async def keys() -> dict[str, Any]:
         return {"anon_key": fake.anon_key, "service_key": fake.service_key, "jwt_secret": fake.jwt_secret}
 
-    return [stats, list_faults, add_fault, clear_faults, reset, token, keys]
+    return [stats, list_faults, add_fault, clear_faults, reset, token, add_user, keys]

@@ -4,12 +4,18 @@ counters and faults. One `FakeSupabase` per app; tests hold it to seed data, rea
 from __future__ import annotations
 
 import hashlib
+import json
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from fake_supabase.auth import FakeUser, encode_user_token
 from fake_supabase.faults import Fault, FaultBook, Service
 from fake_supabase.hub import RealtimeHub
 from fake_supabase.keys import DEFAULT_JWT_SECRET, make_access_token, make_api_key
@@ -132,8 +138,13 @@ class FakeSupabase:
         buckets: Iterable[BucketSpec | str] = (),
         authorize: Authorize | None = None,
         idle_timeout_s: float = 60.0,
+        asymmetric_keys: bool = False,
     ) -> None:
         self.jwt_secret = jwt_secret or DEFAULT_JWT_SECRET
+        # Supabase's newer projects sign user tokens with an asymmetric key (ES256), published in the JWKS.
+        self.signing_key = ec.generate_private_key(ec.SECP256R1()) if asymmetric_keys else None
+        self.signing_kid = uuid.uuid4().hex if asymmetric_keys else None
+        self.users: dict[str, FakeUser] = {}
         self.anon_key = anon_key or make_api_key(self.jwt_secret, "anon")
         self.service_key = service_key or make_api_key(self.jwt_secret, "service_role")
         self.authorize: Authorize = authorize or _authenticated_only
@@ -194,6 +205,50 @@ class FakeSupabase:
     def access_token(self, *, role: str = "authenticated", expires_in_s: int = 3600, **claims: Any) -> str:
         """A user JWT signed with this project's secret (for `supabase.realtime.setAuth(...)`)."""
         return make_access_token(self.jwt_secret, role=role, expires_in_s=expires_in_s, claims=claims)
+
+    def add_user(self, email: str, password: str) -> FakeUser:
+        """A confirmed email + password user (Auth's admin createUser with email_confirm)."""
+        user = FakeUser(email=email.strip().lower(), password=password)
+        self.users[user.email] = user
+        return user
+
+    def user_access_token(self, user: FakeUser, expires_in_s: int = 3600, **extra: Any) -> str:
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": "fake-supabase/auth/v1",
+            "aud": "authenticated",
+            "sub": user.id,
+            "email": user.email,
+            "phone": "",
+            "role": "authenticated",
+            "aal": "aal1",
+            "amr": [{"method": "password", "timestamp": now}],
+            "session_id": str(uuid.uuid4()),
+            "app_metadata": {"provider": "email", "providers": ["email"]},
+            "user_metadata": {},
+            "is_anonymous": False,
+            "iat": now,
+            "exp": now + expires_in_s,
+            **extra,
+        }
+        return encode_user_token(
+            claims, secret=self.jwt_secret, private_key=self.signing_key, kid=self.signing_kid
+        )
+
+    def verify_user_token(self, token: str) -> dict[str, Any] | None:
+        try:
+            if self.signing_key is not None:
+                key: Any = self.signing_key.public_key()
+                return dict(jwt.decode(token, key, algorithms=["ES256"], audience="authenticated"))
+            return dict(jwt.decode(token, self.jwt_secret, algorithms=["HS256"], audience="authenticated"))
+        except jwt.PyJWTError:
+            return None
+
+    def public_jwks(self) -> list[dict[str, Any]]:
+        if self.signing_key is None:
+            return []
+        jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.signing_key.public_key()))
+        return [{**jwk, "kid": self.signing_kid, "alg": "ES256", "use": "sig", "key_ops": ["verify"]}]
 
     def may_use_private(self, sub_topic: str, claims: Mapping[str, Any]) -> bool:
         return claims.get("role") == "service_role" or self.authorize(sub_topic, claims)

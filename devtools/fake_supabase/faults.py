@@ -12,7 +12,7 @@ import itertools
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Service = Literal["storage", "realtime_rest", "realtime_ws"]
+Service = Literal["storage", "realtime_rest", "realtime_ws", "auth"]
 SERVICES: tuple[Service, ...] = ("storage", "realtime_rest", "realtime_ws")
 
 _ids = itertools.count(1)
@@ -87,4 +87,6 @@ def service_for_path(path: str) -> Service | None:
         return "realtime_rest"
     if path.startswith("/realtime/v1/websocket"):
         return "realtime_ws"
+    if path.startswith("/auth/v1/"):
+        return "auth"
     return None

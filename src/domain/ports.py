@@ -228,10 +228,13 @@ class ChannelTokens(Protocol):
         ...
 
 
-class OwnerTokens(Protocol):
-    """Who owns the demos (ADMIN_TOKEN): a constant-time check of a bearer token."""
+class Owners(Protocol):
+    """Who owns the demos: ADMIN_TOKEN holders and, where configured, Supabase Auth users of OWNER_EMAILS."""
 
-    def is_owner(self, bearer: str) -> bool: ...
+    async def identify(self, bearer: str) -> str:
+        """Who the owner is ("admin token", or the user's email). Unauthorized for a token that proves
+        nobody; Forbidden for a user it proves who is not an owner."""
+        ...
 
 
 class ViewerGrants(Protocol):

@@ -69,10 +69,15 @@ async def running_fake_supabase(
     authorize: Callable[[str, Mapping[str, Any]], bool] | None = None,
     idle_timeout_s: float = 60.0,
     jwt_secret: str | None = None,
+    asymmetric_keys: bool = False,
 ) -> AsyncIterator[RunningFakeSupabase]:
     """The fake on 127.0.0.1:<free port>, stopped (and its sockets closed) on exit."""
     app, fake = create_fake_supabase(
-        buckets=buckets, authorize=authorize, idle_timeout_s=idle_timeout_s, jwt_secret=jwt_secret
+        buckets=buckets,
+        authorize=authorize,
+        idle_timeout_s=idle_timeout_s,
+        jwt_secret=jwt_secret,
+        asymmetric_keys=asymmetric_keys,
     )
     async with running(app, free_port(), ws_max_size=5_000_000) as url:
         yield RunningFakeSupabase(url=url, fake=fake)

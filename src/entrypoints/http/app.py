@@ -34,7 +34,7 @@ from demo_relay.entrypoints.http.limits import ConnectionLimits, per_minute
 from demo_relay.entrypoints.http.media import media_router
 from demo_relay.entrypoints.http.metrics import Metrics, metrics_endpoint
 from demo_relay.entrypoints.http.openapi import COMPONENTS, state_conversation_url_rule
-from demo_relay.entrypoints.http.owner import owner_handlers
+from demo_relay.entrypoints.http.owner import open_handlers, owner_handlers
 from demo_relay.entrypoints.http.pages import openapi_viewer, page_handlers
 from demo_relay.entrypoints.http.webhook import session_tool_call, tavus_webhook
 from demo_relay.entrypoints.http.ws import ws_handler
@@ -87,6 +87,7 @@ def create_app(
             create_viewer_link,
             watch_demo,
             *owner_handlers,
+            *open_handlers,
             Router(
                 "/",
                 route_handlers=[create_session],
@@ -107,7 +108,7 @@ def create_app(
             "mint_viewer_link": provide(container.mint_viewer_link),
             "manage_demos": provide(container.manage_demos),
             "add_video": provide(container.add_video),
-            "owner_tokens": provide(container.owner_tokens),
+            "owners": provide(container.owners),
             "catalog": provide(container.catalog),
             "tokens": provide(container.tokens),
             "hub": provide(container.hub),
@@ -118,7 +119,7 @@ def create_app(
             "conversations": provide(container.conversations),
         },
         lifespan=[lifespan],
-        state=State({OWNERS_STATE: container.owner_tokens()}),
+        state=State({OWNERS_STATE: container.owners()}),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.max_webhook_bytes,
         cors_config=CORSConfig(

@@ -10,7 +10,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from demo_relay.domain.errors import Unauthorized
-from demo_relay.domain.ports import OwnerTokens
+from demo_relay.domain.ports import Owners
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -18,13 +18,16 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-OWNERS_STATE = "owner_tokens"
+OWNERS_STATE = "owners"
 
 
-def owner_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    owners: OwnerTokens = connection.app.state[OWNERS_STATE]
+async def owner_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Unauthorized without a token or with one that proves nobody; Forbidden for a signed-in user who is
+    not an owner."""
+    owners: Owners = connection.app.state[OWNERS_STATE]
     token = bearer_token(connection)
     if token is None:
-        raise Unauthorized("an owner token is required: Authorization: Bearer <ADMIN_TOKEN>")
-    if not owners.is_owner(token):
-        raise Unauthorized("the owner token is not valid")
+        raise Unauthorized(
+            "an owner token is required: Authorization: Bearer <ADMIN_TOKEN or Supabase token>"
+        )
+    await owners.identify(token)

@@ -10,9 +10,9 @@ from litestar.params import FromPath, JSONBody, SkipValidation
 from litestar.status_codes import HTTP_201_CREATED
 
 from demo_relay.config import Settings
-from demo_relay.domain.errors import Unauthorized, UnknownDemo
+from demo_relay.domain.errors import UnknownDemo
 from demo_relay.domain.models import Demo, DemoVideo, Session
-from demo_relay.domain.ports import DemoCatalog, OwnerTokens
+from demo_relay.domain.ports import DemoCatalog, Owners
 from demo_relay.domain.use_cases.sessions import StartSession
 from demo_relay.domain.use_cases.tool_definition import tool_definition
 from demo_relay.domain.use_cases.viewer_links import MintViewerLink
@@ -117,12 +117,12 @@ async def create_session(
     data: JSONBody[SessionIn],
     request: Request[Any, Any, Any],
     start_session: NamedDependency[StartSession],
-    owner_tokens: NamedDependency[SkipValidation[OwnerTokens]],
+    owners: NamedDependency[SkipValidation[Owners]],
 ) -> SessionOut:
     bearer = bearer_token(request)
-    owner = bearer is not None and owner_tokens.is_owner(bearer)
-    if bearer is not None and not owner:
-        raise Unauthorized("the owner token is not valid")
+    if bearer is not None:
+        await owners.identify(bearer)  # a bearer must prove an owner; else 401 / 403
+    owner = bearer is not None
     session = await start_session.execute(
         demo_id, data.conversation_id, data.conversation_url, data.grant, owner=owner
     )

@@ -217,6 +217,25 @@ async def list_conversations(
     ]
 
 
+class SupabaseSignIn(msgspec.Struct):
+    url: str
+    anon_key: str
+
+
+class AuthConfigOut(msgspec.Struct):
+    """How an owner signs in on the page: always with an owner token; with Supabase Auth (email and
+    password, supabase-js) when OWNER_EMAILS is set."""
+
+    supabase: SupabaseSignIn | None
+
+
+@get("/api/auth-config", summary="How owners sign in (public)", responses=errors(503))
+async def auth_config(settings: NamedDependency[Settings]) -> AuthConfigOut:
+    if settings.owner_emails and settings.supabase_url and settings.supabase_anon_key:
+        return AuthConfigOut(SupabaseSignIn(settings.supabase_url, settings.supabase_anon_key))
+    return AuthConfigOut(None)
+
+
 owner_handlers = [
     create_demo,
     update_demo,
@@ -226,3 +245,4 @@ owner_handlers = [
     delete_video,
     list_conversations,
 ]
+open_handlers = [auth_config]
