@@ -312,7 +312,7 @@ async function endSession(stack) {
  * the page's WebSockets are kept (a transparent subclass installed before the page's scripts) so that
  * `dropSockets()` can cut them behind the library's back, as a lost connection would (supabase-js reconnects).
  */
-async function openPage(stack, viewport, conversationId, { dropsSockets = false } = {}) {
+async function openPage(stack, viewport, conversationId, { dropsSockets = false, url = null } = {}) {
   assert.ok(browser);
   const context = await browser.newContext({ viewport });
   if (dropsSockets) {
@@ -339,7 +339,7 @@ async function openPage(stack, viewport, conversationId, { dropsSockets = false 
   });
   page.on('pageerror', (error) => complaints.push(`pageerror: ${error.message}`));
   const cdp = await context.newCDPSession(page);
-  const response = await page.goto(await viewerLink(stack, conversationId));
+  const response = await page.goto(url ?? (await viewerLink(stack, conversationId)));
   // The page runs under its real CSP: a blocked script, socket or video would be a console complaint.
   assert.match(response?.headers()['content-security-policy'] ?? '', /frame-ancestors 'none'/);
 
@@ -624,6 +624,92 @@ describe('over the WebSocket hub', () => {
       assert.deepEqual(tab.complaints, [], 'no console errors or warnings');
     } finally {
       await tab.close();
+    }
+  });
+
+  // DESIGN §8/§11 from the owner's side, in the browser: sign in with the admin token, create a demo,
+  // upload a clip (the progress bar climbs to 100 %), rename it, mint a viewer link, and a prospect's page
+  // opened from that link plays the renamed video from a signed webhook; then the owner deletes it.
+  test('owner side: sign in, new demo, upload with progress to 100 %, rename, viewer link plays the new title, delete', { timeout: 90_000 }, async () => {
+    assert.ok(browser && stack);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const complaints = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') complaints.push(m.text());
+    });
+    page.on('pageerror', (e) => complaints.push(e.message));
+    try {
+      await page.goto(`${stack.base}/`);
+      await page.getByLabel('Admin token').fill('not-the-token-of-this-server');
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page.getByRole('alert').filter({ hasText: 'not an owner token' }).waitFor();
+      await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page.getByLabel('Demo name').fill('Owner e2e demo');
+      await page.getByRole('button', { name: 'New demo' }).click();
+      await page.waitForURL(/\/demos\/[0-9a-f-]{36}$/);
+      const demoId = new URL(page.url()).pathname.split('/').pop();
+
+      // A real MP4 with a 12 MB padding box at the end: big enough for several progress events.
+      const sample = await readFile(path.join(REPO, 'src', 'adapters', 'samples', 'integrations-tour.mp4'));
+      const padding = Buffer.alloc(12 * 1024 * 1024);
+      padding.writeUInt32BE(padding.length, 0);
+      padding.write('free', 4, 'latin1');
+      const clip = path.join(await mkdtemp(path.join(tmpdir(), 'owner-e2e-')), 'Big tour.mp4');
+      await writeFile(clip, Buffer.concat([sample, padding]));
+      // Every value the bar shows, as the page shows it (a MutationObserver in the page).
+      await page.evaluate(`(() => {
+        window.__progress = [];
+        new MutationObserver(() => {
+          for (const bar of document.querySelectorAll('[role="progressbar"]')) window.__progress.push(Number(bar.getAttribute('aria-valuenow')));
+        }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow'] });
+      })()`);
+      await page.getByLabel('Upload video').setInputFiles(clip);
+      await page.locator('[role="progressbar"][aria-valuenow="100"]').waitFor({ timeout: 30_000 });
+      const row = page.getByTestId('video-row');
+      await row.getByLabel('Title of Big tour').waitFor();
+      const seen = await page.evaluate('window.__progress');
+      assert.equal(Math.max(...seen), 100, `the bar reached 100 %: ${seen.join(',')}`);
+      assert.deepEqual(seen, [...seen].sort((a, b) => a - b), 'progress only climbs');
+
+      await row.getByLabel('Title of Big tour').fill('Renamed tour');
+      await row.getByLabel('Title of Big tour').press('Enter');
+      await page.getByLabel('Title of Renamed tour').waitFor();
+      const tool = await (await fetch(`${stack.base}/api/demos/${demoId}/tool`)).json();
+      assert.deepEqual(tool.function.function.parameters.properties.video_title.enum, ['Renamed tour']);
+
+      const conversation = `owner-e2e-${randomUUID()}`;
+      await page.getByLabel("Viewer's conversation id").fill(conversation);
+      await page.getByRole('button', { name: 'Viewer link' }).click();
+      const link = await page.getByTestId('viewer-link').getAttribute('href');
+      assert.ok(link?.includes(`/demos/${demoId}?`) && link.includes('grant='), link ?? 'no link');
+
+      const viewer = await openPage(stack, { width: 1280, height: 800 }, conversation, { url: link });
+      try {
+        await until('the viewer page to connect', () => viewer.read(STATE), (st) => st.connection === 'connected');
+        const owned = await viewer.read("document.querySelector('[aria-label=\"Demo settings\"]') !== null");
+        assert.equal(owned, false, "a prospect's view shows none of the owner's side");
+        const answer = await playVideo({ ...stack, demoId }, conversation, 'Renamed tour');
+        assert.equal(answer.video.title, 'Renamed tour');
+        const playing = await waitPlaying(viewer.read);
+        assert.equal(playing.video.src, answer.video.url);
+        await viewer.screenshot('owner-viewer-plays.png');
+      } finally {
+        await viewer.close();
+      }
+
+      await page.getByRole('button', { name: 'Delete' }).click();
+      await page.getByRole('button', { name: 'Confirm delete' }).click();
+      await page.getByText('No videos yet.').waitFor();
+      const after = await (await fetch(`${stack.base}/api/demos/${demoId}`)).json();
+      assert.deepEqual(after.videos, []);
+      const { data } = await (await context.newCDPSession(page)).send('Page.captureScreenshot', { format: 'png' });
+      await mkdir(SCREENSHOTS, { recursive: true });
+      await writeFile(path.join(SCREENSHOTS, 'owner-side.png'), Buffer.from(data, 'base64'));
+      assert.deepEqual(complaints.filter((c) => !c.includes('401')), [], 'no console errors besides the refused token');
+    } finally {
+      await context.close();
     }
   });
 

@@ -80,6 +80,11 @@ async def play(client: AsyncTestClient[Any], demo_id: str, title: str, call_id: 
     )
 
 
+async def test_the_page_checks_a_sign_in_with_api_owner(client: AsyncTestClient[Any]) -> None:
+    assert (await client.get("/api/owner", headers=owner_headers())).json() == {"owner": "admin token"}
+    assert (await client.get("/api/auth-config")).json() == {"supabase": None}  # no OWNER_EMAILS here
+
+
 async def test_an_owner_creates_changes_and_lists_a_demo(client: AsyncTestClient[Any]) -> None:
     demo = await create(client, tavus={"persona_id": "p9a1b2"}, public_start=True)
     assert demo["name"] == "Acme tour" and demo["videos"] == [] and demo["public_start"] is True
@@ -305,6 +310,7 @@ OWNER_ROUTES = [
     ("DELETE", "/api/demos/{demo}/videos/{video}", {}),
     ("GET", "/api/demos/{demo}/conversations", {}),
     ("POST", "/api/demos/{demo}/watch", {}),
+    ("GET", "/api/owner", {}),
 ]
 
 

@@ -101,6 +101,8 @@ async def test_a_signed_in_user_who_is_not_an_owner_is_forbidden(
     refused = await create_demo(client, signed_in["access_token"])
     assert refused.status_code == 403 and refused.json()["error"] == "forbidden"
     assert OUTSIDER in refused.json()["message"]
+    whoami = await client.get("/api/owner", headers={"authorization": f"Bearer {signed_in['access_token']}"})
+    assert whoami.status_code == 403
     assert await db_pool.fetchval("select count(*) from demos") == before
 
 

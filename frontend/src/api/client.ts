@@ -111,6 +111,7 @@ export async function createSession(
   demoId: string,
   conversation: ConversationRef,
   signal?: AbortSignal,
+  ownerToken?: string,
 ): Promise<Session> {
   const body: Record<string, string> = { conversation_id: conversation.conversation_id };
   if (conversation.conversation_url !== null) body.conversation_url = conversation.conversation_url;
@@ -118,7 +119,11 @@ export async function createSession(
   const path = `/api/demos/${encodeURIComponent(demoId)}/sessions`;
   const init: RequestInit = {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: {
+      'Content-Type': 'application/json',
+      // Signed in as an owner (and no viewer link): the owner token is the proof (DESIGN §4).
+      ...(conversation.grant === undefined && ownerToken ? { Authorization: `Bearer ${ownerToken}` } : {}),
+    },
     body: JSON.stringify(body),
   };
   if (signal) init.signal = signal;

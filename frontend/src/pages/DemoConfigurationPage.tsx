@@ -8,6 +8,9 @@ import { AppHeader } from '../components/AppHeader';
 import { ConversationForm } from '../conversation/ConversationForm';
 import { navigate } from '../router';
 import { DemoStage } from './DemoStage';
+import { OwnerDemoPanel } from '../owner/OwnerDemoPanel';
+import { OwnerBadge, OwnerSignIn } from '../owner/OwnerSignIn';
+import { useOwner } from '../owner/ownerSession';
 
 export function conversationFromQuery(search: string): ConversationRef | null {
   const params = new URLSearchParams(search);
@@ -23,6 +26,7 @@ export function conversationFromQuery(search: string): ConversationRef | null {
 
 export function DemoConfigurationPage({ demoId, search }: { demoId: string; search: string }) {
   const conversation = conversationFromQuery(search);
+  const owner = useOwner();
 
   if (conversation === null) {
     const start = (chosen: ConversationRef) => {
@@ -33,9 +37,13 @@ export function DemoConfigurationPage({ demoId, search }: { demoId: string; sear
     };
     return (
       <div className="app">
-        <AppHeader title="Start a demo session" />
-        <main className="page page--narrow">
+        <AppHeader title={owner === null ? 'Start a demo session' : 'Demo settings'}>
+          <OwnerBadge />
+        </AppHeader>
+        <main className={owner === null ? 'page page--narrow' : 'page'}>
+          {owner !== null && <OwnerDemoPanel demoId={demoId} owner={owner} />}
           <ConversationForm onSubmit={start} />
+          {owner === null && <OwnerSignIn />}
         </main>
       </div>
     );

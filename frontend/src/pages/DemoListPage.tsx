@@ -1,17 +1,57 @@
 // `/`: the demos on this server, each a card leading to its DemoConfigurationPage.
 
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type SubmitEvent } from 'react';
 
 import { fetchDemos } from '../api/client';
 import { AppHeader } from '../components/AppHeader';
 import { PlayIcon } from '../components/Icons';
 import { RetryBanner } from '../components/RetryBanner';
 import { useAsync } from '../hooks/useAsync';
-import { Link } from '../router';
+import { OwnerBadge, OwnerSignIn } from '../owner/OwnerSignIn';
+import { createDemo } from '../owner/ownerApi';
+import { useOwner } from '../owner/ownerSession';
+import { Link, navigate } from '../router';
+
+function NewDemoForm({ token }: { token: string }) {
+  const [name, setName] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
+  const submit = async (event: SubmitEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    setProblem(null);
+    try {
+      const demo = await createDemo(token, name.trim());
+      navigate(`/demos/${encodeURIComponent(demo.id)}`);
+    } catch (error) {
+      setProblem(error instanceof Error ? error.message : 'The demo could not be created.');
+    }
+  };
+  return (
+    <form className="card inline-form" onSubmit={(e) => void submit(e)}>
+      <label htmlFor="new-demo-name">Demo name</label>
+      <input
+        id="new-demo-name"
+        value={name}
+        onChange={(e) => {
+          setName(e.target.value);
+        }}
+        required
+      />
+      <button type="submit" disabled={name.trim() === ''}>
+        New demo
+      </button>
+      {problem !== null && (
+        <p className="form-error" role="alert">
+          {problem}
+        </p>
+      )}
+    </form>
+  );
+}
 
 export function DemoListPage() {
   const [attempt, setAttempt] = useState(0);
   const demos = useAsync((signal) => fetchDemos(signal), 'demos', attempt);
+  const owner = useOwner();
 
   useEffect(() => {
     document.title = 'Demos · demo-relay';
@@ -19,8 +59,11 @@ export function DemoListPage() {
 
   return (
     <div className="app">
-      <AppHeader title="Demos" />
+      <AppHeader title="Demos">
+        <OwnerBadge />
+      </AppHeader>
       <main className="page">
+        {owner === null ? <OwnerSignIn /> : <NewDemoForm token={owner.token} />}
         <p className="lede">
           Pick a demo to open its page next to a Tavus conversation. When the agent calls <code>play_video</code>,
           the video plays in picture-in-picture.

@@ -4,6 +4,7 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 
 import { ApiError, createSession, fetchDemo } from '../api/client';
+import { currentOwner } from '../owner/ownerSession';
 import type { ConversationRef } from '../api/types';
 import { createEventFilter } from '../channel/eventFilter';
 import type { ChannelEvent } from '../channel/events';
@@ -44,7 +45,8 @@ function announcement(layout: LayoutState): string {
 export function DemoStage({ demoId, conversation }: { demoId: string; conversation: ConversationRef }) {
   const sessionKey = `${demoId}\n${conversation.conversation_id}`;
   const [attempt, setAttempt] = useState(0);
-  const session = useAsync((signal) => createSession(demoId, conversation, signal), sessionKey, attempt);
+  const ownerToken = currentOwner()?.token;
+  const session = useAsync((signal) => createSession(demoId, conversation, signal, ownerToken), sessionKey, attempt);
   const demo = useAsync((signal) => fetchDemo(demoId, signal), demoId);
   const [layout, dispatch] = useReducer(layoutReducer, initialLayout);
   const conversationRef = useRef<HTMLElement>(null);
@@ -56,7 +58,7 @@ export function DemoStage({ demoId, conversation }: { demoId: string; conversati
     else dispatch({ type: 'session_ended' });
   };
   // A fresh session of the same conversation: new tokens when the current ones are about to expire.
-  const renew = () => createSession(demoId, conversation);
+  const renew = () => createSession(demoId, conversation, undefined, ownerToken);
   const current = session.status === 'ready' ? session.value : null;
   // The conversation URL is framed (camera and microphone allowed) only once the server has accepted it:
   // it refuses hosts outside CONVERSATION_URL_HOSTS. Sticky, so a session renewal never drops the call.

@@ -16,12 +16,12 @@ from litestar.params import FromPath, JSONBody, SkipValidation
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from demo_relay.config import Settings
-from demo_relay.domain.errors import UnknownDemo
+from demo_relay.domain.errors import Unauthorized, UnknownDemo
 from demo_relay.domain.models import DemoChanges
-from demo_relay.domain.ports import DemoCatalog
+from demo_relay.domain.ports import DemoCatalog, Owners
 from demo_relay.domain.use_cases.add_video import AddVideo
 from demo_relay.domain.use_cases.manage_demos import ManageDemos
-from demo_relay.entrypoints.http.auth import owner_guard
+from demo_relay.entrypoints.http.auth import bearer_token, owner_guard
 from demo_relay.entrypoints.http.bodies import strict
 from demo_relay.entrypoints.http.demos import demo_out, video_out
 from demo_relay.entrypoints.http.openapi import OWNER, errors
@@ -217,6 +217,25 @@ async def list_conversations(
     ]
 
 
+class OwnerOut(msgspec.Struct):
+    owner: str  # "admin token", or the signed-in user's email
+
+
+@get(
+    "/api/owner",
+    summary="Who the bearer is, if an owner (the page checks a sign-in with it)",
+    responses=errors(401, 403, 503),
+    security=OWNER,
+)
+async def whoami(
+    request: Request[Any, Any, Any], owners: NamedDependency[SkipValidation[Owners]]
+) -> OwnerOut:
+    token = bearer_token(request)
+    if token is None:
+        raise Unauthorized("an owner token is required: Authorization: Bearer <owner token>")
+    return OwnerOut(await owners.identify(token))
+
+
 class SupabaseSignIn(msgspec.Struct):
     url: str
     anon_key: str
@@ -245,4 +264,4 @@ owner_handlers = [
     delete_video,
     list_conversations,
 ]
-open_handlers = [auth_config]
+open_handlers = [auth_config, whoami]

@@ -1,0 +1,197 @@
+// The owner API (DESIGN §11) as the page calls it: every request carries the owner token; errors come back
+// as OwnerApiError with the server's sentence, so the page can show it next to what caused it.
+
+import { isObject, nonEmpty, str } from '../api/guards';
+
+export class OwnerApiError extends Error {
+  readonly status: number;
+  readonly code: string | null;
+  readonly field: string | null;
+
+  constructor(message: string, status: number, code: string | null, field: string | null) {
+    super(message);
+    this.name = 'OwnerApiError';
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+export interface OwnerVideo {
+  id: string;
+  title: string;
+  duration_s: number | null;
+  size_bytes: number | null;
+  content_type: string | null;
+}
+
+export interface OwnerDemo {
+  id: string;
+  name: string;
+  videos: OwnerVideo[];
+}
+
+export interface Play {
+  video_id: string | null;
+  title: string;
+  played_at: string;
+}
+
+export interface ConversationRecord {
+  conversation_id: string;
+  status: string;
+  created_at: string;
+  ended_at: string | null;
+  plays: Play[];
+}
+
+function errorOf(status: number, body: unknown): OwnerApiError {
+  const code = isObject(body) ? str(body.error) : null;
+  let field = isObject(body) ? str(body.field) : null;
+  let message = isObject(body) ? (str(body.message) ?? `the server answered ${status}`) : `the server answered ${status}`;
+  if (isObject(body) && Array.isArray(body.problems) && isObject(body.problems[0])) {
+    field = field ?? str(body.problems[0].key);
+    message = str(body.problems[0].message) ?? message;
+  }
+  return new OwnerApiError(message, status, code, field);
+}
+
+async function call(token: string, path: string, init: RequestInit = {}): Promise<unknown> {
+  const headers = new Headers(init.headers);
+  headers.set('Accept', 'application/json');
+  headers.set('Authorization', `Bearer ${token}`);
+  const response = await fetch(path, { ...init, headers });
+  const body: unknown = response.status === 204 ? null : await response.json().catch(() => null);
+  if (!response.ok) throw errorOf(response.status, body);
+  return body;
+}
+
+const json = (method: string, body: unknown): RequestInit => ({
+  method,
+  headers: { 'Content-Type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+function video(value: unknown): OwnerVideo {
+  if (!isObject(value) || nonEmpty(value.id) === null) throw new OwnerApiError('malformed video', 0, null, null);
+  const num = (v: unknown) => (typeof v === 'number' ? v : null);
+  return {
+    id: String(value.id),
+    title: str(value.title) ?? '',
+    duration_s: num(value.duration_s),
+    size_bytes: num(value.size_bytes),
+    content_type: str(value.content_type),
+  };
+}
+
+function demo(value: unknown): OwnerDemo {
+  if (!isObject(value) || nonEmpty(value.id) === null || !Array.isArray(value.videos)) {
+    throw new OwnerApiError('malformed demo', 0, null, null);
+  }
+  return { id: String(value.id), name: str(value.name) ?? '', videos: value.videos.map(video) };
+}
+
+const demoPath = (demoId: string) => `/api/demos/${encodeURIComponent(demoId)}`;
+
+export async function whoIs(token: string): Promise<string> {
+  const body = await call(token, '/api/owner');
+  return isObject(body) ? (str(body.owner) ?? 'owner') : 'owner';
+}
+
+export async function createDemo(token: string, name: string): Promise<OwnerDemo> {
+  return demo(await call(token, '/api/demos', json('POST', { name })));
+}
+
+export async function fetchOwnerDemo(token: string, demoId: string): Promise<OwnerDemo> {
+  return demo(await call(token, demoPath(demoId)));
+}
+
+export async function renameVideo(token: string, demoId: string, videoId: string, title: string): Promise<OwnerVideo> {
+  return video(await call(token, `${demoPath(demoId)}/videos/${encodeURIComponent(videoId)}`, json('PATCH', { title })));
+}
+
+export async function deleteVideo(token: string, demoId: string, videoId: string): Promise<void> {
+  await call(token, `${demoPath(demoId)}/videos/${encodeURIComponent(videoId)}`, { method: 'DELETE' });
+}
+
+export async function fetchConversations(token: string, demoId: string): Promise<ConversationRecord[]> {
+  const body = await call(token, `${demoPath(demoId)}/conversations`);
+  return Array.isArray(body) ? (body as ConversationRecord[]) : [];
+}
+
+export async function fetchTool(demoId: string): Promise<unknown> {
+  const response = await fetch(`${demoPath(demoId)}/tool`, { headers: { Accept: 'application/json' } });
+  const body: unknown = await response.json().catch(() => null);
+  if (!response.ok) throw errorOf(response.status, body);
+  return body;
+}
+
+export async function mintViewerLink(
+  token: string,
+  demoId: string,
+  conversationId: string,
+  conversationUrl: string | null,
+): Promise<{ url: string; expires_at: string }> {
+  const body: Record<string, string> = { conversation_id: conversationId };
+  if (conversationUrl) body.conversation_url = conversationUrl;
+  const answer = await call(token, `${demoPath(demoId)}/viewer-links`, json('POST', body));
+  if (!isObject(answer) || str(answer.url) === null) throw new OwnerApiError('malformed viewer link', 0, null, null);
+  return { url: String(answer.url), expires_at: str(answer.expires_at) ?? '' };
+}
+
+export async function authConfig(): Promise<{ url: string; anon_key: string } | null> {
+  const response = await fetch('/api/auth-config', { headers: { Accept: 'application/json' } });
+  const body: unknown = await response.json().catch(() => null);
+  if (!response.ok || !isObject(body) || !isObject(body.supabase)) return null;
+  const url = str(body.supabase.url);
+  const anonKey = str(body.supabase.anon_key);
+  return url && anonKey ? { url, anon_key: anonKey } : null;
+}
+
+/**
+ * Uploads one file with real progress (XMLHttpRequest's upload events; fetch has none), as
+ * multipart/form-data `title` + `file`. `onProgress` gets the fraction sent, 0…1.
+ */
+export function uploadVideo(
+  token: string,
+  demoId: string,
+  file: File,
+  title: string,
+  onProgress: (fraction: number) => void,
+  signal?: AbortSignal,
+): Promise<OwnerVideo> {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open('POST', `${demoPath(demoId)}/videos`);
+    request.setRequestHeader('Authorization', `Bearer ${token}`);
+    request.setRequestHeader('Accept', 'application/json');
+    request.upload.onprogress = (event) => {
+      if (event.lengthComputable && event.total > 0) onProgress(event.loaded / event.total);
+    };
+    request.onload = () => {
+      let body: unknown;
+      try {
+        body = JSON.parse(request.responseText);
+      } catch {
+        body = null;
+      }
+      if (request.status === 201) {
+        onProgress(1);
+        resolve(video(body));
+      } else reject(errorOf(request.status, body));
+    };
+    request.onerror = () => {
+      reject(new OwnerApiError('the upload was interrupted (network error)', 0, null, null));
+    };
+    request.onabort = () => {
+      reject(new OwnerApiError('the upload was cancelled', 0, 'aborted', null));
+    };
+    signal?.addEventListener('abort', () => {
+      request.abort();
+    });
+    const form = new FormData();
+    form.append('title', title);
+    form.append('file', file, file.name);
+    request.send(form);
+  });
+}
