@@ -552,9 +552,16 @@ async def test_owner_uploads_go_to_the_bucket_and_deletes_remove_them(
             )
             assert uploaded.status_code == 201, uploaded.text
             clips.append(uploaded.json())
+        refused = await http.post(
+            f"{base}/api/demos/{demo['id']}/videos",
+            files={"file": ("notes.mp4", b"a text file that says it is a video", "video/mp4")},
+            headers=owner_headers(),
+        )
+        assert refused.status_code == 415 and refused.json()["error"] == "unsupported_media_type"
         client: AsyncClient = await acreate_client(supabase.url, supabase.service_key)
         listed = await client.storage.from_(BUCKET).list(demo["id"])
-        assert len(listed) == 2
+        assert len(listed) == 2  # nothing of the refused one reached the bucket
+        assert supabase.fake.stats.uploads.total() == 2
         stored = f"{demo['id']}/{listed[0]['name']}"
         assert await client.storage.from_(BUCKET).download(stored) in {
             s.file.read_bytes() for s in load_samples()[:2]

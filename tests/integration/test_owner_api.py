@@ -6,6 +6,7 @@ wrong, owner token."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,15 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from demo_relay.adapters.sample_clips import SAMPLES_DIR
-from tests.support.app import CONVERSATION, SeededApp, make_settings, owner_headers, tavus_headers
+from tests.support.app import (
+    ADMIN_TOKEN,
+    CONVERSATION,
+    SeededApp,
+    make_settings,
+    owner_headers,
+    tavus_headers,
+)
+from tests.support.server import free_port, running
 from tests.support.media import webm_bytes
 
 MP4 = SAMPLES_DIR / "product-overview.mp4"  # 6 s
@@ -338,3 +347,49 @@ async def test_owner_routes_refuse_no_and_wrong_tokens(
         "select id, name from demos union all select id, title from demo_videos order by 1"
     )
     assert after == before
+
+
+async def test_an_interrupted_upload_leaves_nothing_behind(
+    tmp_path: Path, database_url: str, db_pool: asyncpg.Pool
+) -> None:
+    """On a real socket: the client sends the head and part of the file, then drops the connection. The
+    service stops reading, removes its temporary file, and lists nothing."""
+    port = free_port()
+    seeded = SeededApp(make_settings(tmp_path, database_url, port=port), database_url)
+    async with running(seeded.app, port):
+        boundary = "interrupted-boundary"
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nHalf\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="half.mp4"\r\n'
+            "Content-Type: video/mp4\r\n\r\n"
+        ).encode()
+        declared = len(head) + 5_000_000
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            (
+                f"POST /api/demos/{seeded.demo_id}/videos HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Authorization: Bearer {ADMIN_TOKEN}\r\n"
+                f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {declared}\r\n\r\n"
+            ).encode()
+            + head
+            + MP4.read_bytes()
+            + bytes(2_000_000)
+        )
+        await writer.drain()
+        uploads = Path(seeded.settings.data_dir) / "tmp" / "uploads"
+        for _ in range(100):  # the service has started writing the file
+            if uploads.exists() and any(uploads.iterdir()):
+                break
+            await asyncio.sleep(0.02)
+        assert any(uploads.iterdir()), "the upload never reached the service"
+        writer.transport.abort()  # the connection drops mid-body
+        for _ in range(250):
+            if not any(uploads.iterdir()):
+                break
+            await asyncio.sleep(0.02)
+        assert list(uploads.iterdir()) == []
+        del reader
+    videos = await db_pool.fetchval("select count(*) from demo_videos where title = 'Half'")
+    assert videos == 0
+    media = Path(seeded.settings.data_dir) / "media" / seeded.demo_id
+    assert not any("half" in p.name for p in media.glob("*"))
