@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from dependency_injector import containers, providers
@@ -91,6 +92,10 @@ def _realtime_tokens(settings: Settings, clock: Clock) -> SupabaseRealtimeTokens
     return SupabaseRealtimeTokens(settings.supabase_jwt_secret or "", settings.realtime_token_ttl_s, clock)
 
 
+def _scratch_dir(settings: Settings) -> Path:
+    return Path(settings.data_dir) / "tmp" / "fetched"
+
+
 def _owners(settings: Settings, supabase: Callable[[], SupabaseConnection]) -> OwnerAuthority:
     """ADMIN_TOKEN holders, and Supabase Auth users of OWNER_EMAILS when those are listed (their keys: the
     JWT secret for HS256, the project's JWKS over the Supabase connection for asymmetric keys)."""
@@ -150,10 +155,18 @@ class Container(containers.DeclarativeContainer):
         url_mode=settings.provided.storage_url_mode,
         ttl_s=settings.provided.signed_url_ttl_s,
         clock=clock,
+        http=supabase.provided.http,
+        supabase_url=settings.provided.supabase_url,
+        service_key=settings.provided.supabase_service_role_key,
+        scratch_dir=providers.Callable(_scratch_dir, settings),
     )
     # The same adapter gives URLs (VideoUrls) and takes files (VideoStore).
     video_urls = providers.Selector(settings.provided.storage, local=media_storage, supabase=supabase_storage)
     video_store = providers.Callable(_same, video_urls)
+    # Browsers upload straight to the store only where it can sign upload URLs (Supabase Storage).
+    direct_uploads = providers.Selector(
+        settings.provided.storage, local=providers.Object(None), supabase=supabase_storage
+    )
     media_probe = providers.Singleton(FileProbe)
     samples = providers.Singleton(load_samples)
 
@@ -251,6 +264,7 @@ class Container(containers.DeclarativeContainer):
         store=video_store,
         probe=media_probe,
         max_bytes=settings.provided.max_video_bytes,
+        direct=direct_uploads,
     )
     manage_demos = providers.Singleton(
         ManageDemos, catalog=catalog, editor=catalog_editor, store=video_store, history=play_history

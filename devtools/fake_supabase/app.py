@@ -9,6 +9,7 @@ from typing import TextIO
 
 import uvicorn
 from litestar import Litestar
+from litestar.config.cors import CORSConfig
 from litestar.enums import ScopeType
 from litestar.types import Receive, Scope, Send
 
@@ -63,6 +64,8 @@ def create_fake_supabase(
             *make_control_handlers(fake),
         ],
         request_max_body_size=_MAX_UPLOAD_BYTES,
+        # Supabase's API gateway answers browsers from any origin (supabase-js and signed uploads in a page).
+        cors_config=CORSConfig(allow_origins=["*"], allow_methods=["*"], allow_headers=["*"]),
         openapi_config=None,
         logging_config=None,
     )

@@ -290,6 +290,11 @@ def make_storage_handlers(fake: FakeSupabase) -> list[HTTPRouteHandler]:
             return await upload(request, head, "/".join(tail))
         if method == "DELETE" and len(parts) == 1:
             return await remove(request, head)
+        if head == "upload" and len(tail) >= 3 and tail[0] == "sign":
+            if method == "POST":
+                return sign_upload(request, tail[1], "/".join(tail[2:]))
+            if method == "PUT":
+                return await signed_upload(request, tail[1], "/".join(tail[2:]))
         if method == "POST" and head == "list" and len(tail) == 1:
             return await list_objects(request, tail[0])
         body = {
@@ -419,6 +424,11 @@ def make_storage_handlers(fake: FakeSupabase) -> list[HTTPRouteHandler]:
         if not _is_service(claims):
             return _rls_denied()
         upsert = request.method == "PUT" or request.headers.get("x-upsert") == "true"
+        return await store(request, found, name, upsert=upsert)
+
+    async def store(request: Request[Any, Any, Any], found: Any, name: str, *, upsert: bool) -> Response[Any]:
+        """The body (multipart's file part, whatever its field name, or a raw body) as the object."""
+        bucket_id = found.id
         existing = fake.get_object(bucket_id, name)
         if existing is not None and not upsert:
             return storage_error(409, "KeyAlreadyExists", "Duplicate", "The resource already exists")
@@ -427,6 +437,8 @@ def make_storage_handlers(fake: FakeSupabase) -> list[HTTPRouteHandler]:
         if content_type.startswith("multipart/form-data"):
             form = await request.form()
             file = form.get("file")
+            if not isinstance(file, UploadFile):  # supabase-js names the file part '' on signed uploads
+                file = next((v for v in form.values() if isinstance(v, UploadFile)), None)
             if not isinstance(file, UploadFile):
                 return storage_error(400, "InvalidRequest", "Bad Request", "No content provided")
             data = await file.read()
@@ -478,6 +490,49 @@ def make_storage_handlers(fake: FakeSupabase) -> list[HTTPRouteHandler]:
                 del fake.objects[obj.key]
                 removed.append({**_info(obj), "bucket_id": bucket_id})
         return Response(content=removed)
+
+    def sign_upload(request: Request[Any, Any, Any], bucket_id: str, name: str) -> Response[Any]:
+        """`POST /object/upload/sign/{bucket}/{path}` (service key): a token that lets its holder upload that
+        one object for two hours, as storage-api's createSignedUploadUrl."""
+        claims = _claims(fake, request)
+        if isinstance(claims, Response):
+            return claims
+        if not _is_service(claims):
+            return _rls_denied()
+        if bucket_id not in fake.buckets:
+            return _no_such_bucket()
+        token = jwt.encode(
+            {
+                "url": f"{bucket_id}/{name}",
+                "upsert": request.headers.get("x-upsert") == "true",
+                "iat": int(time.time()),
+                "exp": int(time.time()) + 7200,
+            },
+            fake.jwt_secret,
+            algorithm="HS256",
+        )
+        return Response(
+            content={"url": f"/object/upload/sign/{bucket_id}/{name}?token={token}", "token": token}
+        )
+
+    async def signed_upload(request: Request[Any, Any, Any], bucket_id: str, name: str) -> Response[Any]:
+        """`PUT /object/upload/sign/{bucket}/{path}?token=` (supabase-js uploadToSignedUrl): the token is the
+        authorisation, for exactly that object."""
+        refused = _gateway_key_error(fake, request)
+        if refused is not None:
+            return refused
+        try:
+            claims = jwt.decode(request.query_params.get("token", ""), fake.jwt_secret, algorithms=["HS256"])
+        except jwt.ExpiredSignatureError:
+            return storage_error(400, "InvalidJWT", "InvalidJWT", '"exp" claim timestamp check failed')
+        except jwt.PyJWTError:
+            return storage_error(400, "InvalidJWT", "InvalidJWT", "Invalid Compact JWS")
+        if claims.get("url") != f"{bucket_id}/{name}":
+            return storage_error(400, "InvalidSignature", "InvalidSignature", "Invalid signature")
+        found = fake.buckets.get(bucket_id)
+        if found is None:
+            return _no_such_bucket()
+        return await store(request, found, name, upsert=bool(claims.get("upsert")))
 
     async def list_objects(request: Request[Any, Any, Any], bucket_id: str) -> Response[Any]:
         """`POST /object/list/{bucket}` `{"prefix", "limit"?, "offset"?}`: the objects directly under the

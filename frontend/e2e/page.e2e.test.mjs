@@ -751,6 +751,44 @@ describe('over Supabase Realtime (supabase-js in the page, the local fake Supaba
     assert.ok(stack);
     await mainScenario(stack, { suffix: '-supabase', checks: supabaseChecks(stack, t) });
   });
+
+  // With Supabase Storage the page uploads straight to the bucket (a signed upload URL), and the relay
+  // lists the video once it has checked the object's bytes.
+  test('owner side over Supabase Storage: the upload goes straight to the bucket with progress, then is listed', { timeout: 60_000 }, async () => {
+    assert.ok(browser && stack);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const complaints = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') complaints.push(m.text());
+    });
+    try {
+      await page.goto(`${stack.base}/demos/${stack.demoId}`);
+      await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      const before = (await supabaseStats(stack)).uploads;
+      const clip = path.join(await mkdtemp(path.join(tmpdir(), 'owner-direct-')), 'Direct tour.mp4');
+      await writeFile(clip, await readFile(path.join(REPO, 'src', 'adapters', 'samples', 'product-overview.mp4')));
+      await page.getByLabel('Upload video').setInputFiles(clip);
+      await page.locator('[role="progressbar"][aria-valuenow="100"], [role="alert"]').first().waitFor({ timeout: 30_000 });
+      const alerts = await page.getByRole('alert').allTextContents();
+      assert.deepEqual(alerts, [], `no error shown: ${alerts.join(' | ')} ${complaints.join(' | ')}`);
+      await page.getByLabel('Title of Direct tour').waitFor();
+      const uploads = (await supabaseStats(stack)).uploads;
+      const direct = Object.keys(uploads).filter((key) => key.includes(`${stack.demoId}/upload-`) && !(key in before));
+      assert.equal(direct.length, 1, `one object uploaded straight to the bucket: ${JSON.stringify(uploads)}`);
+      const demo = await (await fetch(`${stack.base}/api/demos/${stack.demoId}`)).json();
+      const listed = demo.videos.find((v) => v.title === 'Direct tour');
+      assert.ok(listed && listed.duration_s === 6 && listed.content_type === 'video/mp4', JSON.stringify(demo.videos));
+      const row = page.getByTestId('video-row').filter({ has: page.getByLabel('Title of Direct tour') });
+      await row.getByRole('button', { name: 'Delete' }).click();
+      await row.getByRole('button', { name: 'Confirm delete' }).click();
+      await page.getByLabel('Title of Direct tour').waitFor({ state: 'detached' });
+      assert.deepEqual(complaints, []);
+    } finally {
+      await context.close();
+    }
+  });
 });
 
 describe('over private Supabase Realtime channels (REALTIME_PRIVATE=true, setAuth with the session\'s token)', () => {

@@ -81,6 +81,15 @@ class DemoChanges:
 
 
 @dataclass(frozen=True, slots=True)
+class SignedUpload:
+    """Where a browser uploads one video straight to the store, and the object it becomes."""
+
+    storage_path: str
+    url: str  # absolute; PUT the file here (supabase-js uploadToSignedUrl)
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
 class MediaInfo:
     """What a video file's bytes say it is."""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from demo_relay.domain.models import (
     DemoVideo,
     InboundRequest,
     MediaInfo,
+    SignedUpload,
     TitleMatch,
     Transport,
     VideoUrl,
@@ -188,6 +190,19 @@ class VideoStore(Protocol):
 
     async def remove(self, storage_path: str) -> None:
         """Deletes one object; an object that is not there is not an error."""
+        ...
+
+
+class DirectUploads(Protocol):
+    """A video store a browser can upload to directly (Supabase Storage's signed upload URLs)."""
+
+    async def sign_upload(self, storage_path: str) -> SignedUpload:
+        """A URL and token that let their holder upload exactly that object, for a while."""
+        ...
+
+    def fetched(self, storage_path: str, max_bytes: int) -> AbstractAsyncContextManager[Path]:
+        """A local copy of the object, streamed (VideoMissing when it is not there, VideoTooLarge past
+        `max_bytes`), removed on exit."""
         ...
 
 

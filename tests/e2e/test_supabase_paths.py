@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -586,3 +587,95 @@ async def test_owner_uploads_go_to_the_bucket_and_deletes_remove_them(
             await http.delete(f"{base}/api/demos/{demo['id']}", headers=owner_headers())
         ).status_code == 204
         assert await client.storage.from_(BUCKET).list(demo["id"]) == []
+
+
+async def signed_upload(supabase: RunningFakeSupabase, grant: dict[str, Any], file: Path) -> dict[str, Any]:
+    """supabase-js `uploadToSignedUrl` with what the relay handed out (node/supabase_signed_upload.mjs)."""
+    node = shutil.which("node")
+    assert node is not None
+    script = Path(__file__).parents[1] / "node" / "supabase_signed_upload.mjs"
+    process = await asyncio.create_subprocess_exec(
+        node, str(script), "--url", supabase.url, "--key", supabase.anon_key, "--bucket", grant["bucket"],
+        "--path", grant["path"], "--token", grant["token"], "--file", str(file),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, err.decode()
+    answer: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    return answer
+
+
+async def test_the_page_uploads_straight_to_the_bucket_and_the_relay_checks_the_object(
+    tmp_path: Path, database_url: str, db_pool: asyncpg.Pool
+) -> None:
+    """Direct uploads (DESIGN §11): the relay signs an upload URL, supabase-js uploads to it, and the relay
+    lists the video only once the object's bytes pass the upload's checks (type, size, duration read from
+    it); an object that fails them is removed from the bucket; a path the relay did not sign is refused."""
+    async with (
+        running_fake_supabase(buckets=(BUCKET,)) as supabase,
+        httpx.AsyncClient(timeout=20) as http,
+        AsyncExitStack() as stack,
+    ):
+        base = await stack.enter_async_context(
+            serve_relay(
+                supabase_settings(tmp_path, database_url, supabase, max_video_bytes=2_000_000), database_url
+            )
+        )
+        config = (await http.get(f"{base}/api/auth-config")).json()
+        assert config["direct_uploads"] == {"url": supabase.url, "anon_key": supabase.anon_key}
+        demo = (await http.post(f"{base}/api/demos", json={"name": "Direct"}, headers=owner_headers())).json()
+        direct = f"{base}/api/demos/{demo['id']}/videos/direct"
+
+        async def grant(filename: str, size: int | None = None) -> dict[str, Any]:
+            body: dict[str, Any] = {"filename": filename} | ({"size_bytes": size} if size is not None else {})
+            response = await http.post(direct, json=body, headers=owner_headers())
+            assert response.status_code == 201, response.text
+            answer: dict[str, Any] = response.json()
+            return answer
+
+        ticket = await grant("Pricing tour.mp4", SAMPLE.file.stat().st_size)
+        assert ticket["bucket"] == BUCKET and ticket["path"].startswith(f"{demo['id']}/upload-")
+        uploaded = await signed_upload(supabase, ticket, SAMPLE.file)
+        assert "error" not in uploaded, uploaded
+        done = await http.post(
+            f"{direct}/done", json={"path": ticket["path"], "title": "Pricing tour"}, headers=owner_headers()
+        )
+        assert done.status_code == 201, done.text
+        assert (done.json()["duration_s"], done.json()["content_type"]) == (SAMPLE.duration_s, "video/mp4")
+
+        fake_video = tmp_path / "notes.mp4"
+        fake_video.write_bytes(b"plain text pretending to be a video")
+        bad = await grant("notes.mp4")
+        assert "error" not in await signed_upload(supabase, bad, fake_video)
+        assert supabase.fake.get_object(BUCKET, bad["path"]) is not None
+        refused = await http.post(
+            f"{direct}/done", json={"path": bad["path"], "title": "Notes"}, headers=owner_headers()
+        )
+        assert refused.status_code == 415 and refused.json()["error"] == "unsupported_media_type"
+        assert supabase.fake.get_object(BUCKET, bad["path"]) is None  # removed, not listed
+
+        too_big = await http.post(
+            direct, json={"filename": "huge.mp4", "size_bytes": 10**9}, headers=owner_headers()
+        )
+        assert too_big.status_code == 413
+        for path, body in ((direct, {"filename": "a.mp4"}), (f"{direct}/done", {"path": "x", "title": "x"})):
+            for headers in ({}, {"authorization": "Bearer not-the-owner-token-0123"}):
+                unowned = await http.post(path, json=body, headers=headers)
+                assert unowned.status_code == 401, (path, headers)
+        stolen = await http.post(
+            f"{direct}/done",
+            json={"path": f"{demo['id']}/{SAMPLE.file.name}", "title": "X"},
+            headers=owner_headers(),
+        )
+        assert stolen.status_code == 422 and stolen.json()["field"] == "path"
+        never = await grant("never.mp4")
+        missing = await http.post(
+            f"{direct}/done", json={"path": never["path"], "title": "Never"}, headers=owner_headers()
+        )
+        assert missing.status_code == 404 and missing.json()["error"] == "video_missing"
+        listed = (await http.get(f"{base}/api/demos/{demo['id']}")).json()["videos"]
+        assert [v["title"] for v in listed] == ["Pricing tour"]
+        assert (
+            await db_pool.fetchval("select count(*) from demo_videos where demo_id = $1::uuid", demo["id"])
+            == 1
+        )

@@ -24,8 +24,8 @@ from tests.support.app import (
     owner_headers,
     tavus_headers,
 )
-from tests.support.server import free_port, running
 from tests.support.media import webm_bytes
+from tests.support.server import free_port, running
 
 MP4 = SAMPLES_DIR / "product-overview.mp4"  # 6 s
 
@@ -91,7 +91,8 @@ async def play(client: AsyncTestClient[Any], demo_id: str, title: str, call_id: 
 
 async def test_the_page_checks_a_sign_in_with_api_owner(client: AsyncTestClient[Any]) -> None:
     assert (await client.get("/api/owner", headers=owner_headers())).json() == {"owner": "admin token"}
-    assert (await client.get("/api/auth-config")).json() == {"supabase": None}  # no OWNER_EMAILS here
+    config = (await client.get("/api/auth-config")).json()
+    assert config == {"supabase": None, "direct_uploads": None}  # no OWNER_EMAILS, local storage
 
 
 async def test_an_owner_creates_changes_and_lists_a_demo(client: AsyncTestClient[Any]) -> None:
@@ -194,6 +195,18 @@ async def test_refused_uploads_leave_nothing_behind(
     )
     assert sorted(p.name for p in media_dir(app).rglob("*") if p.is_file()) == objects_before
     assert leftovers(app) == []
+
+
+async def test_direct_uploads_need_supabase_storage(client: AsyncTestClient[Any]) -> None:
+    demo = await create(client)
+    response = await client.post(
+        f"/api/demos/{demo['id']}/videos/direct", json={"filename": "a.mp4"}, headers=owner_headers()
+    )
+    # Not offered with local storage (nor in its OpenAPI document): POST on a video's path is 405.
+    assert response.status_code == 405
+    assert (await client.get("/api/auth-config")).json()["direct_uploads"] is None
+    schema = (await client.get("/schema/openapi.json")).json()
+    assert "/api/demos/{demo_id}/videos/direct" not in schema["paths"]
 
 
 async def test_a_declared_oversized_upload_is_refused_before_its_body_is_read(
@@ -369,7 +382,8 @@ async def test_an_interrupted_upload_leaves_nothing_behind(
             (
                 f"POST /api/demos/{seeded.demo_id}/videos HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 f"Authorization: Bearer {ADMIN_TOKEN}\r\n"
-                f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {declared}\r\n\r\n"
+                f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+                f"Content-Length: {declared}\r\n\r\n"
             ).encode()
             + head
             + MP4.read_bytes()

@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useRef, useState, type DragEvent, type SubmitEvent } from 'react';
 
 import {
+  authConfig,
   deleteVideo,
   fetchConversations,
   fetchOwnerDemo,
@@ -13,9 +14,11 @@ import {
   OwnerApiError,
   renameVideo,
   uploadVideo,
+  uploadVideoDirect,
   type ConversationRecord,
   type OwnerDemo,
   type OwnerVideo,
+  type SupabaseProject,
 } from './ownerApi';
 import type { OwnerSession } from './ownerSession';
 
@@ -149,6 +152,17 @@ export function OwnerDemoPanel({ demoId, owner }: { demoId: string; owner: Owner
   const [link, setLink] = useState<string | null>(null);
   const [linkProblem, setLinkProblem] = useState<string | null>(null);
   const counter = useRef(0);
+  const [directTo, setDirectTo] = useState<SupabaseProject | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    void authConfig().then((config) => {
+      if (live) setDirectTo(config.directUploads);
+    }, () => undefined);
+    return () => {
+      live = false;
+    };
+  }, []);
 
   const refresh = useCallback(async () => {
     try {
@@ -177,9 +191,15 @@ export function OwnerDemoPanel({ demoId, owner }: { demoId: string; owner: Owner
       const update = (patch: Partial<Upload>) => {
         setUploads((all) => all.map((u) => (u.key === key ? { ...u, ...patch } : u)));
       };
-      uploadVideo(owner.token, demoId, file, titleOf(file.name), (fraction) => {
+      const progress = (fraction: number) => {
         update({ fraction });
-      }).then(
+      };
+      // Supabase Storage: straight to the bucket; else through the service. Both with real progress.
+      const sent =
+        directTo === null
+          ? uploadVideo(owner.token, demoId, file, titleOf(file.name), progress)
+          : uploadVideoDirect(owner.token, demoId, file, titleOf(file.name), directTo, progress);
+      sent.then(
         () => {
           update({ fraction: 1, state: 'done' });
           void refresh();

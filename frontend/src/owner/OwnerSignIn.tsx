@@ -29,7 +29,9 @@ export function OwnerSignIn() {
   const [password, setPassword] = useState('');
 
   useEffect(() => {
-    void authConfig().then(setSupabase, () => undefined);
+    void authConfig().then((config) => {
+      setSupabase(config.signIn);
+    }, () => undefined);
   }, []);
 
   const withToken = async (event: SubmitEvent<HTMLFormElement>) => {

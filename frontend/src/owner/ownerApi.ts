@@ -139,46 +139,45 @@ export async function mintViewerLink(
   return { url: String(answer.url), expires_at: str(answer.expires_at) ?? '' };
 }
 
-export async function authConfig(): Promise<{ url: string; anon_key: string } | null> {
-  const response = await fetch('/api/auth-config', { headers: { Accept: 'application/json' } });
-  const body: unknown = await response.json().catch(() => null);
-  if (!response.ok || !isObject(body) || !isObject(body.supabase)) return null;
-  const url = str(body.supabase.url);
-  const anonKey = str(body.supabase.anon_key);
+export interface SupabaseProject {
+  url: string;
+  anon_key: string;
+}
+
+function project(value: unknown): SupabaseProject | null {
+  if (!isObject(value)) return null;
+  const url = str(value.url);
+  const anonKey = str(value.anon_key);
   return url && anonKey ? { url, anon_key: anonKey } : null;
 }
 
-/**
- * Uploads one file with real progress (XMLHttpRequest's upload events; fetch has none), as
- * multipart/form-data `title` + `file`. `onProgress` gets the fraction sent, 0…1.
- */
-export function uploadVideo(
-  token: string,
-  demoId: string,
-  file: File,
-  title: string,
+/** How owners sign in (Supabase Auth, where set up) and where uploads go (the Supabase bucket, where used). */
+export async function authConfig(): Promise<{ signIn: SupabaseProject | null; directUploads: SupabaseProject | null }> {
+  const response = await fetch('/api/auth-config', { headers: { Accept: 'application/json' } });
+  const body: unknown = await response.json().catch(() => null);
+  if (!response.ok || !isObject(body)) return { signIn: null, directUploads: null };
+  return { signIn: project(body.supabase), directUploads: project(body.direct_uploads) };
+}
+
+function sendWithProgress(
+  request: XMLHttpRequest,
+  body: FormData,
   onProgress: (fraction: number) => void,
   signal?: AbortSignal,
-): Promise<OwnerVideo> {
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const request = new XMLHttpRequest();
-    request.open('POST', `${demoPath(demoId)}/videos`);
-    request.setRequestHeader('Authorization', `Bearer ${token}`);
-    request.setRequestHeader('Accept', 'application/json');
     request.upload.onprogress = (event) => {
       if (event.lengthComputable && event.total > 0) onProgress(event.loaded / event.total);
     };
     request.onload = () => {
-      let body: unknown;
+      let parsed: unknown;
       try {
-        body = JSON.parse(request.responseText);
+        parsed = JSON.parse(request.responseText);
       } catch {
-        body = null;
+        parsed = null;
       }
-      if (request.status === 201) {
-        onProgress(1);
-        resolve(video(body));
-      } else reject(errorOf(request.status, body));
+      if (request.status >= 200 && request.status < 300) resolve(parsed);
+      else reject(errorOf(request.status, parsed));
     };
     request.onerror = () => {
       reject(new OwnerApiError('the upload was interrupted (network error)', 0, null, null));
@@ -189,9 +188,64 @@ export function uploadVideo(
     signal?.addEventListener('abort', () => {
       request.abort();
     });
-    const form = new FormData();
-    form.append('title', title);
-    form.append('file', file, file.name);
-    request.send(form);
+    request.send(body);
   });
+}
+
+/**
+ * Uploads one file straight to the Supabase bucket (DESIGN §11): the relay signs an upload URL, the file
+ * goes there with real progress (the request supabase-js's uploadToSignedUrl makes, sent with
+ * XMLHttpRequest for its upload events), and the relay lists it once the object's bytes pass its checks.
+ */
+export async function uploadVideoDirect(
+  token: string,
+  demoId: string,
+  file: File,
+  title: string,
+  supabase: SupabaseProject,
+  onProgress: (fraction: number) => void,
+  signal?: AbortSignal,
+): Promise<OwnerVideo> {
+  const grant = await call(token, `${demoPath(demoId)}/videos/direct`, json('POST', { filename: file.name, size_bytes: file.size }));
+  if (!isObject(grant) || str(grant.signed_url) === null || str(grant.path) === null) {
+    throw new OwnerApiError('malformed upload grant', 0, null, null);
+  }
+  const request = new XMLHttpRequest();
+  request.open('PUT', String(grant.signed_url));
+  request.setRequestHeader('apikey', supabase.anon_key);
+  request.setRequestHeader('Authorization', `Bearer ${supabase.anon_key}`);
+  request.setRequestHeader('x-upsert', 'false');
+  const body = new FormData();
+  body.append('cacheControl', '3600');
+  body.append('', file, file.name);
+  await sendWithProgress(request, body, (f) => {
+    onProgress(Math.min(f, 0.99)); // 100 % once the relay has listed it
+  }, signal);
+  const listed = video(await call(token, `${demoPath(demoId)}/videos/direct/done`, json('POST', { path: String(grant.path), title })));
+  onProgress(1);
+  return listed;
+}
+
+/**
+ * Uploads one file with real progress (XMLHttpRequest's upload events; fetch has none), as
+ * multipart/form-data `title` + `file`. `onProgress` gets the fraction sent, 0…1.
+ */
+export async function uploadVideo(
+  token: string,
+  demoId: string,
+  file: File,
+  title: string,
+  onProgress: (fraction: number) => void,
+  signal?: AbortSignal,
+): Promise<OwnerVideo> {
+  const request = new XMLHttpRequest();
+  request.open('POST', `${demoPath(demoId)}/videos`);
+  request.setRequestHeader('Authorization', `Bearer ${token}`);
+  request.setRequestHeader('Accept', 'application/json');
+  const form = new FormData();
+  form.append('title', title);
+  form.append('file', file, file.name);
+  const listed = video(await sendWithProgress(request, form, onProgress, signal));
+  onProgress(1);
+  return listed;
 }

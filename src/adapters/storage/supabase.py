@@ -18,18 +18,21 @@ import asyncio
 import contextlib
 import logging
 import mimetypes
-from collections.abc import Awaitable, Callable
+import os
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from storage3 import AsyncStorageClient
 from storage3.exceptions import StorageApiError
 
-from demo_relay.domain.errors import StorageUnavailable, VideoMissing
-from demo_relay.domain.models import UNKNOWN_DURATION_CURRENT_S, DemoVideo, VideoUrl
+from demo_relay.domain.errors import StorageUnavailable, VideoMissing, VideoTooLarge
+from demo_relay.domain.models import UNKNOWN_DURATION_CURRENT_S, DemoVideo, SignedUpload, VideoUrl
 from demo_relay.domain.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -60,6 +63,11 @@ class SupabaseVideoStorage:
         url_mode: str,
         ttl_s: int,
         clock: Clock,
+        *,
+        http: httpx.AsyncClient | None = None,  # for streamed downloads (direct uploads' checks)
+        supabase_url: str = "",
+        service_key: str = "",
+        scratch_dir: Path | None = None,
     ) -> None:
         if url_mode not in ("signed", "public"):
             raise ValueError(f"url_mode must be 'signed' or 'public', not {url_mode!r}")
@@ -72,6 +80,10 @@ class SupabaseVideoStorage:
         self._clock = clock
         self._cache: dict[str, _Cached] = {}
         self._in_flight: dict[str, asyncio.Future[_Cached]] = {}  # running Storage calls, by path
+        self._http = http
+        self._object_url = f"{supabase_url.rstrip('/')}/storage/v1/object/authenticated/{bucket}/"
+        self._auth = {"apikey": service_key, "Authorization": f"Bearer {service_key}"}
+        self._scratch = scratch_dir
 
     # --- the VideoUrls port -------------------------------------------------------------------------
 
@@ -170,6 +182,46 @@ class SupabaseVideoStorage:
         self._cache.pop(storage_path, None)
         with contextlib.suppress(VideoMissing):  # already gone: what removing it was for
             await self._call(storage_path, self._storage.from_(self._bucket).remove([storage_path]))
+
+    # --- the DirectUploads port (the page uploads straight to the bucket) ----------------------------
+
+    async def sign_upload(self, storage_path: str) -> SignedUpload:
+        bucket = self._storage.from_(self._bucket)
+        signed = await self._call(storage_path, bucket.create_signed_upload_url(storage_path))
+        return SignedUpload(storage_path, signed["signed_url"], signed["token"])
+
+    @contextlib.asynccontextmanager
+    async def fetched(self, storage_path: str, max_bytes: int) -> AsyncIterator[Path]:
+        """Streams the object into a scratch file (a chunk at a time, cut off past `max_bytes`)."""
+        if self._http is None:
+            raise StorageUnavailable("this store was built without a connection for downloads")
+        if self._scratch is not None:
+            await asyncio.to_thread(self._scratch.mkdir, parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=self._scratch, prefix="fetched-", suffix=".part")
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                try:
+                    async with self._http.stream(
+                        "GET", self._object_url + quote(storage_path), headers=self._auth
+                    ) as response:
+                        if response.status_code in (400, 404):
+                            raise VideoMissing(f"{self._bucket}/{storage_path}")
+                        if response.status_code >= 300:
+                            raise StorageUnavailable(f"Supabase Storage answered {response.status_code}")
+                        size = 0
+                        async for chunk in response.aiter_bytes(1024 * 1024):
+                            size += len(chunk)
+                            if size > max_bytes:
+                                raise VideoTooLarge(
+                                    f"a video has at most {max_bytes} bytes", max_bytes=max_bytes
+                                )
+                            await asyncio.to_thread(out.write, chunk)
+                except httpx.HTTPError as exc:
+                    raise _unreachable(exc) from None
+            yield path
+        finally:
+            await asyncio.to_thread(path.unlink, missing_ok=True)
 
     async def aclose(self) -> None:
         """Cancels the Storage calls still in flight and waits for them (shutdown): none outlives the

@@ -34,7 +34,7 @@ from demo_relay.entrypoints.http.limits import ConnectionLimits, per_minute
 from demo_relay.entrypoints.http.media import media_router
 from demo_relay.entrypoints.http.metrics import Metrics, metrics_endpoint
 from demo_relay.entrypoints.http.openapi import COMPONENTS, state_conversation_url_rule
-from demo_relay.entrypoints.http.owner import open_handlers, owner_handlers
+from demo_relay.entrypoints.http.owner import direct_upload_handlers, open_handlers, owner_handlers
 from demo_relay.entrypoints.http.pages import openapi_viewer, page_handlers
 from demo_relay.entrypoints.http.webhook import session_tool_call, tavus_webhook
 from demo_relay.entrypoints.http.ws import ws_handler
@@ -71,7 +71,7 @@ def create_app(
         return Provide(lambda: factory(), sync_to_thread=False, use_cache=True)
 
     # The API paths with several methods; their OPTIONS handlers come first (allow.py says why).
-    shared_paths = [list_demos, get_demo, *owner_handlers]
+    shared_paths = [list_demos, get_demo, *owner_handlers]  # (the direct-upload paths have one method each)
     app = Litestar(
         route_handlers=[
             *options_handlers(shared_paths),
@@ -87,6 +87,7 @@ def create_app(
             create_viewer_link,
             watch_demo,
             *owner_handlers,
+            *(direct_upload_handlers if settings.storage == "supabase" else []),
             *open_handlers,
             Router(
                 "/",

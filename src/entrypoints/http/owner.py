@@ -30,6 +30,9 @@ from demo_relay.entrypoints.http.schemas import (
     DemoIn,
     DemoOut,
     DemoPatch,
+    DirectUploadDone,
+    DirectUploadIn,
+    DirectUploadOut,
     PlayOut,
     TavusIn,
     VideoOut,
@@ -163,6 +166,44 @@ async def upload_video(
         return video_out(await add_video.execute(demo_id, title, upload.path))
 
 
+@post(
+    "/api/demos/{demo_id:str}/videos/direct",
+    status_code=HTTP_201_CREATED,
+    summary="A signed upload URL for one video, uploaded by the browser straight to the Supabase bucket",
+    responses=errors(400, 401, 403, 404, 413, 422, 502, 503),
+    security=OWNER,
+    guards=[owner_guard],
+)
+async def sign_direct_upload(
+    demo_id: FromPath[str],
+    data: JSONBody[DirectUploadIn],
+    request: Request[Any, Any, Any],
+    add_video: NamedDependency[AddVideo],
+    settings: NamedDependency[Settings],
+) -> DirectUploadOut:
+    data = await strict(request, DirectUploadIn)
+    signed = await add_video.sign_upload(demo_id, data.filename, data.size_bytes)
+    return DirectUploadOut(settings.storage_bucket, signed.storage_path, signed.token, signed.url)
+
+
+@post(
+    "/api/demos/{demo_id:str}/videos/direct/done",
+    status_code=HTTP_201_CREATED,
+    summary="List a video the browser uploaded to the bucket, once its bytes pass the upload checks",
+    responses=errors(400, 401, 403, 404, 409, 413, 415, 422, 502, 503),
+    security=OWNER,
+    guards=[owner_guard],
+)
+async def finish_direct_upload(
+    demo_id: FromPath[str],
+    data: JSONBody[DirectUploadDone],
+    request: Request[Any, Any, Any],
+    add_video: NamedDependency[AddVideo],
+) -> VideoOut:
+    data = await strict(request, DirectUploadDone)
+    return video_out(await add_video.adopt(demo_id, data.title, data.path))
+
+
 @patch(
     "/api/demos/{demo_id:str}/videos/{video_id:str}",
     summary="Rename a video",
@@ -246,13 +287,21 @@ class AuthConfigOut(msgspec.Struct):
     password, supabase-js) when OWNER_EMAILS is set."""
 
     supabase: SupabaseSignIn | None
+    # Uploads go straight to the Supabase bucket (…/videos/direct), else through the service.
+    direct_uploads: SupabaseSignIn | None = None
 
 
-@get("/api/auth-config", summary="How owners sign in (public)", responses=errors(503))
+@get("/api/auth-config", summary="How owners sign in and upload (public)", responses=errors(503))
 async def auth_config(settings: NamedDependency[Settings]) -> AuthConfigOut:
-    if settings.owner_emails and settings.supabase_url and settings.supabase_anon_key:
-        return AuthConfigOut(SupabaseSignIn(settings.supabase_url, settings.supabase_anon_key))
-    return AuthConfigOut(None)
+    project = (
+        SupabaseSignIn(settings.supabase_url, settings.supabase_anon_key)
+        if settings.supabase_url and settings.supabase_anon_key
+        else None
+    )
+    return AuthConfigOut(
+        project if settings.owner_emails else None,
+        project if settings.storage == "supabase" else None,
+    )
 
 
 owner_handlers = [
@@ -265,3 +314,5 @@ owner_handlers = [
     list_conversations,
 ]
 open_handlers = [auth_config, whoami]
+# Only where the store signs upload URLs (STORAGE=supabase): elsewhere the document does not offer them.
+direct_upload_handlers = [sign_direct_upload, finish_direct_upload]

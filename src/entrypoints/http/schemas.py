@@ -97,6 +97,26 @@ class VideoPatch(msgspec.Struct, forbid_unknown_fields=False):
     title: Title
 
 
+class DirectUploadIn(msgspec.Struct, forbid_unknown_fields=False):
+    filename: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+    size_bytes: Annotated[int, msgspec.Meta(ge=0)] | None = None
+
+
+class DirectUploadOut(msgspec.Struct):
+    """PUT the file to `signed_url` (supabase-js: `uploadToSignedUrl(path, token, file)` on `bucket`), then
+    POST `{path, title}` to …/videos/direct/done."""
+
+    bucket: str
+    path: str
+    token: str
+    signed_url: str
+
+
+class DirectUploadDone(msgspec.Struct, forbid_unknown_fields=False):
+    path: Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
+    title: Title
+
+
 class PlayOut(msgspec.Struct):
     video_id: str | None
     title: str
