@@ -1,6 +1,6 @@
 """The CLI's database commands against a real Postgres (click's runner, the same settings as `serve`):
-`migrate` is idempotent, `seed` seeds only an empty database (unless --force), `add-video` imports a file
-into local storage with its duration read from the MP4, and bad input is a clear error, not a traceback."""
+`migrate` is idempotent, `seed` seeds only an empty database (unless --force), `add-video` imports a file (judged as an upload is)
+into local storage with its duration read from the MP4, `demos` lists them, and bad input is a clear error, not a traceback."""
 
 from __future__ import annotations
 
@@ -81,6 +81,16 @@ def test_migrate_seed_and_add_video(
         "add-video", "--demo", "00000000-0000-0000-0000-000000000000", "--title", "x", str(clip)
     )
     assert code == 1 and "no demo" in out
+
+    notes = tmp_path / "notes.mp4"
+    notes.write_bytes(b"not a video, whatever the name says")
+    code, out = invoke("add-video", "--demo", demo_id, "--title", "Notes", str(notes))
+    assert code == 1 and "not an MP4, QuickTime or WebM video" in out  # the same checks as the API's
+
+    code, out = invoke("demos")
+    assert code == 0
+    assert out.splitlines()[0] == f"{demo_id}  Acme Analytics product tour  (4 videos)", out
+    assert "'Security deep dive'  9.0 s  video/mp4" in out
 
     code, out = invoke("seed", "--force")
     assert code == 0 and len(fetch(database_url, "select id from demos")) == 2
