@@ -1,6 +1,7 @@
 """The CLI's database commands against a real Postgres (click's runner, the same settings as `serve`):
-`migrate` is idempotent, `seed` seeds only an empty database (unless --force), `add-video` imports a file (judged as an upload is)
-into local storage with its duration read from the MP4, `demos` lists them, and bad input is a clear error, not a traceback."""
+`migrate` is idempotent, `seed` seeds only an empty database (unless --force), `add-video` imports a file
+(judged as an upload is) into local storage with its duration read from the MP4, `demos` lists them, and
+bad input is a clear error, not a traceback."""
 
 from __future__ import annotations
 
