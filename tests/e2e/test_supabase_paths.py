@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -42,7 +41,7 @@ from demo_relay.domain.models import Transport
 from demo_relay.entrypoints.http.app import create_app
 from tests.support.app import CONVERSATION, make_settings, owner_headers, tavus_headers
 from tests.support.server import free_port, running
-from tests.support.supabase import RunningFakeSupabase, node_listener, running_fake_supabase
+from tests.support.supabase import RunningFakeSupabase, node_listener, node_script, running_fake_supabase
 
 BUCKET = "demo-videos"
 SAMPLE = load_samples()[0]  # Product Overview, an MP4 of a few seconds
@@ -590,19 +589,11 @@ async def test_owner_uploads_go_to_the_bucket_and_deletes_remove_them(
 
 
 async def signed_upload(supabase: RunningFakeSupabase, grant: dict[str, Any], file: Path) -> dict[str, Any]:
-    """supabase-js `uploadToSignedUrl` with what the relay handed out (node/supabase_signed_upload.mjs)."""
-    node = shutil.which("node")
-    assert node is not None
-    script = Path(__file__).parents[1] / "node" / "supabase_signed_upload.mjs"
-    process = await asyncio.create_subprocess_exec(
-        node, str(script), "--url", supabase.url, "--key", supabase.anon_key, "--bucket", grant["bucket"],
-        "--path", grant["path"], "--token", grant["token"], "--file", str(file),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    """supabase-js `uploadToSignedUrl` with what the relay handed out."""
+    return await node_script(
+        "supabase_signed_upload.mjs", "--url", supabase.url, "--key", supabase.anon_key,
+        "--bucket", grant["bucket"], "--path", grant["path"], "--token", grant["token"], "--file", str(file),
     )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 0, err.decode()
-    answer: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
-    return answer
 
 
 async def test_the_page_uploads_straight_to_the_bucket_and_the_relay_checks_the_object(

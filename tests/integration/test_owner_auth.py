@@ -6,9 +6,6 @@ token that proves nobody, 403 for a user who is not an owner. ADMIN_TOKEN keeps 
 
 from __future__ import annotations
 
-import asyncio
-import json
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,25 +17,17 @@ import pytest
 from demo_relay.adapters.tokens.owners import allowed_owner
 from tests.support.app import SeededApp, make_settings, owner_headers
 from tests.support.server import free_port, running
-from tests.support.supabase import FRONTEND, RunningFakeSupabase, running_fake_supabase
+from tests.support.supabase import RunningFakeSupabase, node_script, running_fake_supabase
 
-SIGN_IN = Path(__file__).parents[1] / "node" / "supabase_sign_in.mjs"
 OWNER, OUTSIDER = "ana@acme.test", "eve@elsewhere.test"
 PASSWORD = "correct horse battery staple"
 
 
 async def supabase_js_sign_in(supabase: RunningFakeSupabase, email: str, password: str) -> dict[str, Any]:
-    node = shutil.which("node")
-    assert node is not None and (FRONTEND / "node_modules" / "@supabase" / "supabase-js").is_dir()
-    process = await asyncio.create_subprocess_exec(
-        node, str(SIGN_IN), "--url", supabase.url, "--key", supabase.anon_key,
+    return await node_script(
+        "supabase_sign_in.mjs", "--url", supabase.url, "--key", supabase.anon_key,
         "--email", email, "--password", password,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 0, err.decode()
-    answer: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
-    return answer
 
 
 @pytest.fixture(params=["hs256", "es256"])

@@ -10,18 +10,10 @@
 //       [--vsn 1.0.0|2.0.0] [--heartbeat-ms N] [--self] [--ack]
 // Node 20 has no global WebSocket that realtime-js accepts, so `ws` is passed as the transport.
 
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import readline from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const frontend = process.env.FRONTEND_DIR ?? path.resolve(here, '..', '..', 'frontend');
-const require = createRequire(path.join(frontend, 'package.json'));
-// Fails loudly (non-zero exit) when frontend/node_modules is missing: the Python test must not skip.
-const { createClient } = await import(pathToFileURL(require.resolve('@supabase/supabase-js')).href);
-const WebSocket = require('ws');
+import { createClient, WebSocket } from './supabase_js.mjs';
 
 const { values: args } = parseArgs({
   options: {

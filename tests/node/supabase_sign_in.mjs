@@ -4,16 +4,9 @@
 //   {"error":{"status":400,"code":"invalid_credentials","message":"…"}}                   (a refused sign-in)
 // Then signs out. Args: --url URL --key ANON_KEY --email E --password P
 
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const frontend = process.env.FRONTEND_DIR ?? path.resolve(here, '..', '..', 'frontend');
-const require = createRequire(path.join(frontend, 'package.json'));
-const { createClient } = await import(pathToFileURL(require.resolve('@supabase/supabase-js')).href);
-const WebSocket = require('ws'); // Node 20 has no global WebSocket that realtime-js accepts
+import { serverlessClient } from './supabase_js.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -24,10 +17,7 @@ const { values: args } = parseArgs({
   },
 });
 
-const supabase = createClient(args.url, args.key, {
-  auth: { persistSession: false, autoRefreshToken: false },
-  realtime: { transport: WebSocket },
-});
+const supabase = serverlessClient(args.url, args.key);
 const { data, error } = await supabase.auth.signInWithPassword({ email: args.email, password: args.password });
 if (error) {
   console.log(JSON.stringify({ error: { status: error.status, code: error.code, message: error.message } }));

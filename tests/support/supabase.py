@@ -32,6 +32,7 @@ __all__ = [
     "make_access_token",
     "make_api_key",
     "node_listener",
+    "node_script",
     "running_fake_supabase",
 ]
 
@@ -81,6 +82,28 @@ async def running_fake_supabase(
     )
     async with running(app, free_port(), ws_max_size=5_000_000) as url:
         yield RunningFakeSupabase(url=url, fake=fake)
+
+
+NODE_SCRIPTS = ROOT / "tests" / "node"
+
+
+async def node_script(script: str, *args: str, timeout_s: float = 30) -> dict[str, Any]:
+    """Run one of tests/node/*.mjs (official supabase-js inside) to the end; its last stdout line, as JSON.
+    Fails (never skips) when node or frontend/node_modules is missing, or the script exits non-zero."""
+    node = shutil.which("node")
+    assert node is not None, "node is not on PATH"
+    assert (FRONTEND / "node_modules" / "@supabase" / "supabase-js").is_dir(), "run npm ci in frontend/"
+    process = await asyncio.create_subprocess_exec(
+        node,
+        str(NODE_SCRIPTS / script),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout_s)
+    assert process.returncode == 0, err.decode()
+    answer: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    return answer
 
 
 class NodeListener:
