@@ -96,20 +96,16 @@ def _scratch_dir(settings: Settings) -> Path:
     return Path(settings.data_dir) / "tmp" / "fetched"
 
 
-def _owners(settings: Settings, supabase: Callable[[], SupabaseConnection]) -> OwnerAuthority:
+def _owners(settings: Settings) -> OwnerAuthority:
     """ADMIN_TOKEN holders, and Supabase Auth users of OWNER_EMAILS when those are listed (their keys: the
-    JWT secret for HS256, the project's JWKS over the Supabase connection for asymmetric keys)."""
+    JWT secret for HS256, the project's public JWKS for asymmetric keys)."""
     tokens = StaticOwnerTokens(settings.admin_tokens)
     if not settings.owner_emails:
         return OwnerAuthority(tokens)
-    http = supabase().http if settings.supabase_service_role_key else None
     return OwnerAuthority(
         tokens,
         SupabaseOwners(
-            settings.owner_emails,
-            jwt_secret=settings.supabase_jwt_secret,
-            supabase_url=settings.supabase_url,
-            http=http,
+            settings.owner_emails, jwt_secret=settings.supabase_jwt_secret, supabase_url=settings.supabase_url
         ),
     )
 
@@ -198,7 +194,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
     )
     realtime_tokens = providers.Singleton(_realtime_tokens, settings, clock)
-    owners = providers.Singleton(_owners, settings, supabase.provider)
+    owners = providers.Singleton(_owners, settings)
     viewer_grants = providers.Singleton(JwtViewerGrants, secret=settings.provided.app_secret, clock=clock)
     verifiers = providers.Callable(_verifiers, settings)
 
@@ -302,6 +298,7 @@ async def running(container: Container, dsn: str, *, migrate: bool = True) -> As
     finally:
         try:
             container.hub().close()
+            await container.owners().aclose()
             if settings.storage == "supabase":
                 await container.supabase_storage().aclose()
             if settings.storage == "supabase" or settings.uses_supabase_realtime:

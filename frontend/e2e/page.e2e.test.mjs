@@ -364,6 +364,19 @@ async function openPage(stack, viewport, conversationId, { dropsSockets = false,
   return { page, read, screenshot, close, complaints, dropSockets };
 }
 
+/** A fresh browser context for an owner: its page and the console errors it logs. */
+async function ownerPage() {
+  assert.ok(browser);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const complaints = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') complaints.push(m.text());
+  });
+  page.on('pageerror', (e) => complaints.push(e.message));
+  return { context, page, complaints };
+}
+
 const STATE = `(() => {
   const rect = (el) => {
     if (!el) return null;
@@ -627,18 +640,12 @@ describe('over the WebSocket hub', () => {
     }
   });
 
-  // DESIGN §8/§11 from the owner's side, in the browser: sign in with the admin token, create a demo,
+  // The owner's side of the page, in the browser: sign in with the admin token, create a demo,
   // upload a clip (the progress bar climbs to 100 %), rename it, mint a viewer link, and a prospect's page
   // opened from that link plays the renamed video from a signed webhook; then the owner deletes it.
   test('owner side: sign in, new demo, upload with progress to 100 %, rename, viewer link plays the new title, delete', { timeout: 90_000 }, async () => {
-    assert.ok(browser && stack);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const complaints = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') complaints.push(m.text());
-    });
-    page.on('pageerror', (e) => complaints.push(e.message));
+    assert.ok(stack);
+    const { context, page, complaints } = await ownerPage();
     try {
       await page.goto(`${stack.base}/`);
       await page.getByLabel('Admin token').fill('not-the-token-of-this-server');
@@ -755,13 +762,8 @@ describe('over Supabase Realtime (supabase-js in the page, the local fake Supaba
   // With Supabase Storage the page uploads straight to the bucket (a signed upload URL), and the relay
   // lists the video once it has checked the object's bytes.
   test('owner side over Supabase Storage: the upload goes straight to the bucket with progress, then is listed', { timeout: 60_000 }, async () => {
-    assert.ok(browser && stack);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const complaints = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') complaints.push(m.text());
-    });
+    assert.ok(stack);
+    const { context, page, complaints } = await ownerPage();
     try {
       await page.goto(`${stack.base}/demos/${stack.demoId}`);
       await page.getByLabel('Admin token').fill(ADMIN_TOKEN);

@@ -100,6 +100,15 @@ class ConversationEnded(DomainError):
     code = "conversation_ended"
 
 
+class AlreadyListed(DomainError):
+    """The catalog names this stored object already (one row per object: deletes remove the object)."""
+
+    code = "already_listed"
+
+    def __init__(self, storage_path: str) -> None:
+        super().__init__("this upload is listed already", field="path", path=storage_path)
+
+
 class TitleConflict(DomainError):
     """The demo already has a video of that title, however cased or spaced."""
 

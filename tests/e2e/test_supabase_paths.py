@@ -633,6 +633,13 @@ async def test_the_page_uploads_straight_to_the_bucket_and_the_relay_checks_the_
         )
         assert done.status_code == 201, done.text
         assert (done.json()["duration_s"], done.json()["content_type"]) == (SAMPLE.duration_s, "video/mp4")
+        # A repeated "done" lists nothing and keeps the object.
+        for title in ("Pricing tour", "Another title"):
+            again = await http.post(
+                f"{direct}/done", json={"path": ticket["path"], "title": title}, headers=owner_headers()
+            )
+            assert again.status_code == 409 and again.json()["error"] == "already_listed", again.text
+        assert supabase.fake.get_object(BUCKET, ticket["path"]) is not None
 
         fake_video = tmp_path / "notes.mp4"
         fake_video.write_bytes(b"plain text pretending to be a video")

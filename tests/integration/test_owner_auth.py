@@ -48,7 +48,7 @@ async def client(
         tmp_path,
         database_url,
         supabase_url=project.url,
-        supabase_service_role_key=project.service_key,
+        # No service key: the JWKS is public, owners need only the project's URL (and secret for HS256).
         supabase_anon_key=project.anon_key,
         supabase_jwt_secret=project.fake.jwt_secret,
         owner_emails=("@acme.test",),

@@ -13,7 +13,7 @@ import pytest
 
 from demo_relay.adapters.postgres.catalog import AsyncpgDemoCatalog
 from demo_relay.adapters.postgres.pool import create_pool
-from demo_relay.domain.errors import InvalidRequest, TitleConflict
+from demo_relay.domain.errors import AlreadyListed, InvalidRequest, TitleConflict
 from demo_relay.domain.models import Demo, DemoChanges
 
 TITLES = ("Pricing Walkthrough", "Security Overview", "Onboarding in 5 minutes", "Reporting Dashboard")
@@ -256,6 +256,13 @@ async def test_owner_writes_update_rename_and_delete(
     assert await catalog.get_demo(demo.id) is None
     assert await db_pool.fetchval("select count(*) from conversations") == 0  # gone with its demo
     assert await catalog.delete_demo(demo.id) is None
+
+
+async def test_one_row_per_stored_object(catalog: AsyncpgDemoCatalog, demo: Demo) -> None:
+    # Deleting a video removes its object: two rows naming one object would break each other.
+    await catalog.add_video(demo.id, "One", "acme/shared.mp4")
+    with pytest.raises(AlreadyListed):
+        await catalog.add_video(demo.id, "Two", "acme/shared.mp4")
 
 
 async def test_the_same_title_may_exist_in_two_demos(catalog: AsyncpgDemoCatalog, demo: Demo):

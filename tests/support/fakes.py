@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from demo_relay.domain.errors import (
+    AlreadyListed,
     ConversationConflict,
     ConversationEnded,
     InvalidRequest,
@@ -150,6 +151,8 @@ class FakeCatalog:
         title = checked_video(title, storage_path, duration_s)
         if any(title_key(v.title) == title_key(title) for v in demo.videos):
             raise TitleConflict(f"the demo already has a video titled {title!r}", field="title")
+        if any(v.storage_path == storage_path for d in self.demos.values() for v in d.videos):
+            raise AlreadyListed(storage_path)
         video = DemoVideo(
             str(uuid.uuid4()), demo_id, title, storage_path, duration_s, size_bytes, content_type
         )

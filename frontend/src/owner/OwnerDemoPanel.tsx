@@ -166,9 +166,14 @@ export function OwnerDemoPanel({ demoId, owner }: { demoId: string; owner: Owner
 
   const refresh = useCallback(async () => {
     try {
-      setDemo(await fetchOwnerDemo(owner.token, demoId));
-      setTool(JSON.stringify(await fetchTool(demoId), null, 2));
-      setConversations(await fetchConversations(owner.token, demoId));
+      const [demoNow, toolNow, conversationsNow] = await Promise.all([
+        fetchOwnerDemo(owner.token, demoId),
+        fetchTool(demoId),
+        fetchConversations(owner.token, demoId),
+      ]);
+      setDemo(demoNow);
+      setTool(JSON.stringify(toolNow, null, 2));
+      setConversations(conversationsNow);
       setProblem(null);
     } catch (error) {
       setProblem(say(error));

@@ -14,8 +14,7 @@ async function keep(token: string): Promise<void> {
 function explain(error: unknown): string {
   if (error instanceof OwnerApiError) {
     if (error.status === 401) return 'That token is not an owner token of this server.';
-    if (error.status === 403) return error.message;
-    return error.message;
+    return error.message; // 403: the server names the user who is not an owner
   }
   return error instanceof Error ? error.message : 'Signing in failed.';
 }

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from demo_relay.adapters.postgres.pool import translate_errors
-from demo_relay.domain.errors import InvalidRequest, TitleConflict
+from demo_relay.domain.errors import AlreadyListed, InvalidRequest, TitleConflict
 from demo_relay.domain.models import Demo, DemoChanges, DemoVideo, TitleMatch
 from demo_relay.domain.titles import checked_video
 
@@ -202,7 +202,9 @@ class AsyncpgDemoCatalog:
                 row = await self._pool.fetchrow(
                     _INSERT_VIDEO, key, title, storage_path, duration_s, size_bytes, content_type
                 )
-        except asyncpg.UniqueViolationError:
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name == "demo_videos_storage_path_key":
+                raise AlreadyListed(storage_path) from None
             raise _title_conflict(title) from None
         except asyncpg.ForeignKeyViolationError:
             raise InvalidRequest("unknown demo", field="demo_id", demo_id=demo_id) from None

@@ -5,8 +5,9 @@ A Supabase access token is verified as Supabase Auth signs it: HS256 with the pr
 (SUPABASE_JWT_SECRET, the legacy secret), or an asymmetric signing key (ES256, RS256) found by its `kid` in
 the project's JWKS (`{SUPABASE_URL}/auth/v1/.well-known/jwks.json`, fetched with httpx, cached, refreshed
 at most every 30 s when a token names a key we do not know). It must be unexpired, for audience
-`authenticated`, of role `authenticated`, with an email. A token that proves nobody: Unauthorized (401).
-A user it proves who is not an owner: Forbidden (403)."""
+`authenticated`, of role `authenticated`, with an email. The JWKS is public: its client is our own, made on
+first use (inside the app's event loop) and closed by `aclose`. A token that proves nobody: Unauthorized
+(401). A user it proves who is not an owner: Forbidden (403)."""
 
 from __future__ import annotations
 
@@ -49,14 +50,13 @@ class SupabaseOwners:
         *,
         jwt_secret: str | None,
         supabase_url: str | None,
-        http: httpx.AsyncClient | None,
     ) -> None:
         if not owner_emails:
             raise ConfigurationError("Supabase owners need OWNER_EMAILS")
         self._allowed = tuple(e.lower() for e in owner_emails)
         self._secret = jwt_secret
         self._jwks_url = supabase_url.rstrip("/") + JWKS_PATH if supabase_url else None
-        self._http = http
+        self._http: httpx.AsyncClient | None = None
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = float("-inf")
         self._lock = asyncio.Lock()
@@ -105,15 +105,13 @@ class SupabaseOwners:
 
     async def _refresh(self) -> None:
         async with self._lock:
-            if (
-                time.monotonic() - self._fetched_at < JWKS_MIN_REFRESH_S
-                or not self._jwks_url
-                or not self._http
-            ):
+            if time.monotonic() - self._fetched_at < JWKS_MIN_REFRESH_S or not self._jwks_url:
                 return
             self._fetched_at = time.monotonic()
+            if self._http is None:
+                self._http = httpx.AsyncClient(timeout=httpx.Timeout(3.0))
             try:
-                response = await self._http.get(self._jwks_url, timeout=3.0)
+                response = await self._http.get(self._jwks_url)
                 response.raise_for_status()
                 keys = {}
                 for entry in response.json().get("keys", []):
@@ -122,6 +120,11 @@ class SupabaseOwners:
                 self._keys = keys
             except (httpx.HTTPError, ValueError, jwt.PyJWTError) as exc:
                 log.warning("could not fetch the Supabase JWKS (%s): %s", self._jwks_url, type(exc).__name__)
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
 
 class OwnerAuthority:
@@ -140,6 +143,6 @@ class OwnerAuthority:
             return await self._supabase.identify(bearer)
         raise Unauthorized("the owner token is not valid")
 
-    @property
-    def supabase_sign_in(self) -> bool:
-        return self._supabase is not None
+    async def aclose(self) -> None:
+        if self._supabase is not None:
+            await self._supabase.aclose()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from demo_relay.domain.errors import (
+    AlreadyListed,
     InvalidRequest,
     UnknownDemo,
     UnsupportedMediaType,
@@ -68,18 +69,23 @@ class AddVideo:
         """Lists an object the page uploaded with `sign_upload`, once its bytes pass the same checks as an
         upload through the service; an object that does not is removed."""
         direct = self._direct()
-        if await self.catalog.get_demo(demo_id) is None:
+        demo = await self.catalog.get_demo(demo_id)
+        if demo is None:
             raise UnknownDemo("no demo with that id", demo_id=demo_id)
         title = checked_video(title, "-", None)
         match = _DIRECT.match(storage_path)
         if match is None or match["demo"] != demo_id:
             raise InvalidRequest("not a path this demo's upload URL named", field="path")
+        if any(v.storage_path == storage_path for v in demo.videos):
+            raise AlreadyListed(storage_path)  # a repeated "done": the object is that video's, keep it
         try:
             async with direct.fetched(storage_path, self.max_bytes) as copy:
                 size, info = await self._judge(copy)
             return await self.editor.add_video(
                 demo_id, title, storage_path, info.duration_s, size, info.content_type
             )
+        except AlreadyListed:
+            raise  # a concurrent "done" listed it first: the object is that video's
         except BaseException:
             await self.store.remove(storage_path)
             raise

@@ -171,9 +171,9 @@ def frameable(url: str, hosts: Sequence[str]) -> bool:
 
 
 def matches(pattern: re.Pattern[str], value: str) -> bool:
-    """An anchored `pattern` matches `value` as JSON Schema reads it: `$` is the end of the value (Python's
-    would also admit one trailing newline)."""
-    return not value.endswith("\n") and pattern.match(value) is not None
+    """An anchored `pattern` matches `value` as JSON Schema reads it: `$` is the end of the value
+    (`fullmatch`; Python's `match` would also admit one trailing newline)."""
+    return pattern.fullmatch(value) is not None
 
 
 def authorize_channel(tokens: ChannelTokens, token: str, channel: str) -> ChannelAccess:

@@ -70,37 +70,36 @@ def create_app(
         # Litestar inspects the callable's signature, which a dependency-injector provider doesn't have.
         return Provide(lambda: factory(), sync_to_thread=False, use_cache=True)
 
-    # The API paths with several methods; their OPTIONS handlers come first (allow.py says why).
-    shared_paths = [list_demos, get_demo, *owner_handlers]  # (the direct-upload paths have one method each)
+    handlers: list[Any] = [
+        tavus_webhook,
+        Router(
+            "/",
+            route_handlers=[session_tool_call],
+            middleware=[per_minute("bridge", settings.rate_limit_bridge_per_min).middleware],
+        ),
+        list_demos,
+        get_demo,
+        get_tool,
+        create_viewer_link,
+        watch_demo,
+        *owner_handlers,
+        *(direct_upload_handlers if settings.storage == "supabase" else []),
+        *open_handlers,
+        Router(
+            "/",
+            route_handlers=[create_session],
+            middleware=[per_minute("sessions", settings.rate_limit_sessions_per_min).middleware],
+        ),
+        healthz,
+        readyz,
+        metrics_endpoint,
+        ws_handler,
+        media_router,
+        *page_handlers,
+    ]
     app = Litestar(
-        route_handlers=[
-            *options_handlers(shared_paths),
-            tavus_webhook,
-            Router(
-                "/",
-                route_handlers=[session_tool_call],
-                middleware=[per_minute("bridge", settings.rate_limit_bridge_per_min).middleware],
-            ),
-            list_demos,
-            get_demo,
-            get_tool,
-            create_viewer_link,
-            watch_demo,
-            *owner_handlers,
-            *(direct_upload_handlers if settings.storage == "supabase" else []),
-            *open_handlers,
-            Router(
-                "/",
-                route_handlers=[create_session],
-                middleware=[per_minute("sessions", settings.rate_limit_sessions_per_min).middleware],
-            ),
-            healthz,
-            readyz,
-            metrics_endpoint,
-            ws_handler,
-            media_router,
-            *page_handlers,
-        ],
+        # Each path's OPTIONS handler comes first (allow.py says why).
+        route_handlers=[*options_handlers(handlers), *handlers],
         dependencies={
             "settings": provide(lambda: settings),
             "handle_webhook": provide(container.handle_webhook),

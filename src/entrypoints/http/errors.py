@@ -32,6 +32,7 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.ConversationConflict, 409),
     (errors.ConversationEnded, 409),
     (errors.TitleConflict, 409),
+    (errors.AlreadyListed, 409),
     # Something we depend on: the same request may succeed later. Our database is ours to bring back
     # (503, with Retry-After); Storage and Realtime are upstream services (502).
     (errors.DatabaseUnavailable, 503),

@@ -22,7 +22,8 @@ _MEANING = {
     "(`forbidden`)",
     404: "no such demo, conversation or video",
     409: "the conversation belongs to another demo (`conversation_conflict`) or has ended "
-    "(`conversation_ended`); the demo already has a video of that title (`title_conflict`)",
+    "(`conversation_ended`); the demo already has a video of that title (`title_conflict`); the upload is "
+    "listed already (`already_listed`)",
     413: "the body is too large (`payload_too_large`; an upload: `video_too_large`)",
     415: "the file is not an MP4, QuickTime or WebM video, whatever its name says",
     422: "a field that cannot be accepted (named in `field`)",

@@ -1,6 +1,7 @@
 """The owner API (DESIGN §11): demos created, changed and deleted; videos uploaded (streamed), renamed and
-deleted; a demo's conversations with what played. Every route is behind the owner guard of its Router
-(app.py), which answers 401 before a byte of the body is read."""
+deleted; a demo's conversations with what played. Every route carries the owner guard, which answers 401
+(or 403 for a signed-in non-owner) before a byte of the body is read; tests/integration/test_owner_api.py
+tries each without, and with a wrong, token."""
 
 from __future__ import annotations
 

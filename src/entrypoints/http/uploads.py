@@ -140,7 +140,7 @@ async def received(request: Request[Any, Any, Any], directory: Path, max_bytes: 
         yield Upload(title, reader.filename, reader.path, reader.size)
     finally:
         if reader.file is not None:
-            reader.file.close()
+            reader.file.close()  # a no-op when already closed above
         if reader.path is not None:
             await asyncio.to_thread(reader.path.unlink, missing_ok=True)
 
