@@ -118,6 +118,9 @@ class TitleConflict(DomainError):
 class VideoTooLarge(DomainError):
     code = "video_too_large"
 
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(f"a video has at most {max_bytes} bytes", max_bytes=max_bytes)
+
 
 class UnsupportedMediaType(DomainError):
     """The file's bytes are not an MP4, QuickTime or WebM video (whatever its name or declared type)."""

@@ -184,8 +184,11 @@ class VideoStore(Protocol):
         """Makes the store ready to take files (e.g. creates the bucket)."""
         ...
 
-    async def put(self, source: Path, storage_path: str, content_type: str | None = None) -> None:
-        """Stores (or replaces) one object, streamed from `source`, never read whole into memory."""
+    async def put(
+        self, source: Path, storage_path: str, content_type: str | None = None, *, consume: bool = False
+    ) -> None:
+        """Stores (or replaces) one object, streamed from `source`, never read whole into memory.
+        `consume`: `source` is a scratch copy the store may take (a local store moves it, no second write)."""
         ...
 
     async def remove(self, storage_path: str) -> None:

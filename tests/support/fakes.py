@@ -227,7 +227,9 @@ class FakeVideoStore:
         self._check()
         self.prepared = True
 
-    async def put(self, source: Path, storage_path: str, content_type: str | None = None) -> None:
+    async def put(
+        self, source: Path, storage_path: str, content_type: str | None = None, *, consume: bool = False
+    ) -> None:
         self._check()
         self.objects[storage_path] = source.read_bytes()
 

@@ -251,6 +251,23 @@ async def test_import_file_copies_into_new_directories(
     assert media.size == len(b"second version")
 
 
+async def test_a_consumed_scratch_file_is_moved_in_not_copied(
+    storage: LocalMediaStorage, media_dir: Path, tmp_path: Path
+) -> None:
+    scratch = tmp_path / "upload-1.part"
+    scratch.write_bytes(b"uploaded bytes")
+    inode = scratch.stat().st_ino
+    await storage.put(scratch, "demo-3/clip.mp4", "video/mp4", consume=True)
+    stored = media_dir / "demo-3" / "clip.mp4"
+    assert stored.read_bytes() == b"uploaded bytes" and not scratch.exists()
+    assert stored.stat().st_ino == inode  # the same file, renamed: the bytes were written once
+    assert oct(stored.stat().st_mode & 0o777) == "0o644"  # servable
+    kept = tmp_path / "sample.mp4"
+    kept.write_bytes(b"a sample")
+    await storage.put(kept, "demo-3/sample.mp4")
+    assert kept.exists()  # without `consume` the source is the caller's
+
+
 def test_import_file_creates_the_media_dir(tmp_path: Path, clock: FakeClock) -> None:
     storage = LocalMediaStorage(tmp_path / "not-yet", BASE_URL, SECRET, TTL_S, clock)
     source = tmp_path / "upload.mp4"

@@ -126,16 +126,20 @@ class LocalMediaStorage:
     async def prepare(self) -> None:
         """Nothing to prepare: directories are created as files arrive."""
 
-    async def put(self, source: Path, storage_path: str, content_type: str | None = None) -> None:
-        await asyncio.to_thread(self.import_file, source, storage_path)
+    async def put(
+        self, source: Path, storage_path: str, content_type: str | None = None, *, consume: bool = False
+    ) -> None:
+        await asyncio.to_thread(self.import_file, source, storage_path, consume=consume)
 
     async def remove(self, storage_path: str) -> None:
         target = self._resolve(storage_path)
         if target is not None:
             await asyncio.to_thread(target.unlink, missing_ok=True)
 
-    def import_file(self, src: Path, storage_path: str) -> None:
-        """Copies `src` into the store at `storage_path` (creating directories; replacing an existing file).
+    def import_file(self, src: Path, storage_path: str, *, consume: bool = False) -> None:
+        """Copies `src` into the store at `storage_path` (creating directories; replacing an existing file);
+        with `consume`, moves it there instead when it is on the same file system (an upload's scratch
+        file).
 
         Raises InvalidRequest for a storage path that is not canonical or leaves media_dir, and
         FileNotFoundError when `src` does not exist."""
@@ -153,7 +157,15 @@ class LocalMediaStorage:
         os.close(fd)
         partial = Path(partial_name)
         try:
-            shutil.copyfile(src, partial)
+            moved = False
+            if consume:
+                try:
+                    Path(src).replace(partial)  # same file system: a rename, not a second write
+                    moved = True
+                except OSError:
+                    pass  # another file system: copy it like any other file
+            if not moved:
+                shutil.copyfile(src, partial)
             partial.chmod(0o644)  # mkstemp creates 0600; the file is meant to be served
             partial.replace(target)
         except BaseException:

@@ -168,7 +168,9 @@ class SupabaseVideoStorage:
         await self._call("", self._storage.create_bucket(self._bucket, options={"public": public}))
         return True
 
-    async def put(self, source: Path, storage_path: str, content_type: str | None = None) -> None:
+    async def put(
+        self, source: Path, storage_path: str, content_type: str | None = None, *, consume: bool = False
+    ) -> None:
         """Uploads (or replaces) one object. Given the path, storage3 opens the file and httpx streams it
         in chunks: a large video is never held in memory."""
         content_type = content_type or mimetypes.guess_type(source.name)[0] or "application/octet-stream"
@@ -213,9 +215,7 @@ class SupabaseVideoStorage:
                         async for chunk in response.aiter_bytes(1024 * 1024):
                             size += len(chunk)
                             if size > max_bytes:
-                                raise VideoTooLarge(
-                                    f"a video has at most {max_bytes} bytes", max_bytes=max_bytes
-                                )
+                                raise VideoTooLarge(max_bytes)
                             await asyncio.to_thread(out.write, chunk)
                 except httpx.HTTPError as exc:
                     raise _unreachable(exc) from None

@@ -38,7 +38,8 @@ class AddVideo:
     max_bytes: int = DEFAULT_MAX_VIDEO_BYTES
     direct: DirectUploads | None = None  # a store browsers upload to directly (Supabase), else None
 
-    async def execute(self, demo_id: str, title: str, file: Path) -> DemoVideo:
+    async def execute(self, demo_id: str, title: str, file: Path, *, scratch: bool = False) -> DemoVideo:
+        """`scratch`: `file` is a copy made for this call (an upload), which the store may take over."""
         if await self.catalog.get_demo(demo_id) is None:
             raise UnknownDemo("no demo with that id", demo_id=demo_id)
         # A fresh prefix per video: a title or file name used twice never overwrites another's object.
@@ -46,7 +47,7 @@ class AddVideo:
         size, info = await self._judge(file)
         slug = _slug(title)
         storage_path = f"{demo_id}/{uuid.uuid4().hex[:12]}-{slug}.{_EXTENSION[info.content_type]}"
-        await self.store.put(file, storage_path, info.content_type)
+        await self.store.put(file, storage_path, info.content_type, consume=scratch)
         try:
             return await self.editor.add_video(
                 demo_id, title, storage_path, info.duration_s, size, info.content_type
@@ -61,7 +62,7 @@ class AddVideo:
         if await self.catalog.get_demo(demo_id) is None:
             raise UnknownDemo("no demo with that id", demo_id=demo_id)
         if size_bytes is not None and size_bytes > self.max_bytes:
-            raise VideoTooLarge(f"a video has at most {self.max_bytes} bytes", max_bytes=self.max_bytes)
+            raise VideoTooLarge(self.max_bytes)
         stem = filename.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
         return await direct.sign_upload(f"{demo_id}/upload-{uuid.uuid4().hex[:24]}-{_slug(stem)}")
 
@@ -100,7 +101,7 @@ class AddVideo:
     async def _judge(self, file: Path) -> tuple[int, MediaInfo]:
         size = (await asyncio.to_thread(file.stat)).st_size
         if size > self.max_bytes:
-            raise VideoTooLarge(f"a video has at most {self.max_bytes} bytes", max_bytes=self.max_bytes)
+            raise VideoTooLarge(self.max_bytes)
         info = await asyncio.to_thread(self.probe.inspect, file)
         if info is None:
             raise UnsupportedMediaType("the file is not an MP4, QuickTime or WebM video")

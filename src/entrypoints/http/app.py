@@ -108,7 +108,6 @@ def create_app(
             "mint_viewer_link": provide(container.mint_viewer_link),
             "manage_demos": provide(container.manage_demos),
             "add_video": provide(container.add_video),
-            "owners": provide(container.owners),
             "catalog": provide(container.catalog),
             "tokens": provide(container.tokens),
             "hub": provide(container.hub),

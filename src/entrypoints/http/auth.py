@@ -21,13 +21,17 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 OWNERS_STATE = "owners"
 
 
-async def owner_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Unauthorized without a token or with one that proves nobody; Forbidden for a signed-in user who is
-    not an owner."""
+async def identify_owner(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """Who the bearer is, if an owner. Unauthorized without a token or with one that proves nobody;
+    Forbidden for a signed-in user who is not an owner."""
     owners: Owners = connection.app.state[OWNERS_STATE]
     token = bearer_token(connection)
     if token is None:
         raise Unauthorized(
             "an owner token is required: Authorization: Bearer <ADMIN_TOKEN or Supabase token>"
         )
-    await owners.identify(token)
+    return await owners.identify(token)
+
+
+async def owner_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    await identify_owner(connection)

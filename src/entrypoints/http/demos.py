@@ -12,11 +12,11 @@ from litestar.status_codes import HTTP_201_CREATED
 from demo_relay.config import Settings
 from demo_relay.domain.errors import UnknownDemo
 from demo_relay.domain.models import Demo, DemoVideo, Session
-from demo_relay.domain.ports import DemoCatalog, Owners
+from demo_relay.domain.ports import DemoCatalog
 from demo_relay.domain.use_cases.sessions import StartSession
 from demo_relay.domain.use_cases.tool_definition import tool_definition
 from demo_relay.domain.use_cases.viewer_links import MintViewerLink
-from demo_relay.entrypoints.http.auth import bearer_token, owner_guard
+from demo_relay.entrypoints.http.auth import bearer_token, identify_owner, owner_guard
 from demo_relay.entrypoints.http.bodies import strict
 from demo_relay.entrypoints.http.openapi import OWNER, OWNER_OR_GRANT, errors
 from demo_relay.entrypoints.http.schemas import (
@@ -117,12 +117,11 @@ async def create_session(
     data: JSONBody[SessionIn],
     request: Request[Any, Any, Any],
     start_session: NamedDependency[StartSession],
-    owners: NamedDependency[SkipValidation[Owners]],
 ) -> SessionOut:
-    bearer = bearer_token(request)
-    if bearer is not None:
-        await owners.identify(bearer)  # a bearer must prove an owner; else 401 / 403
-    owner = bearer is not None
+    # A viewer shows its grant in the body; a bearer must prove an owner (else 401 / 403).
+    owner = bearer_token(request) is not None
+    if owner:
+        await identify_owner(request)
     session = await start_session.execute(
         demo_id, data.conversation_id, data.conversation_url, data.grant, owner=owner
     )

@@ -17,12 +17,12 @@ from litestar.params import FromPath, JSONBody, SkipValidation
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from demo_relay.config import Settings
-from demo_relay.domain.errors import Unauthorized, UnknownDemo
+from demo_relay.domain.errors import UnknownDemo
 from demo_relay.domain.models import DemoChanges
-from demo_relay.domain.ports import DemoCatalog, Owners
+from demo_relay.domain.ports import DemoCatalog
 from demo_relay.domain.use_cases.add_video import AddVideo
 from demo_relay.domain.use_cases.manage_demos import ManageDemos
-from demo_relay.entrypoints.http.auth import bearer_token, owner_guard
+from demo_relay.entrypoints.http.auth import identify_owner, owner_guard
 from demo_relay.entrypoints.http.bodies import strict
 from demo_relay.entrypoints.http.demos import demo_out, video_out
 from demo_relay.entrypoints.http.openapi import OWNER, errors
@@ -164,7 +164,7 @@ async def upload_video(
     async with received(request, Path(settings.data_dir) / UPLOADS_DIR, settings.max_video_bytes) as upload:
         # A blank title is no title: the file name's, else a placeholder the owner renames in the row.
         title = (upload.title or "").strip() or default_title(upload.filename) or UNTITLED
-        return video_out(await add_video.execute(demo_id, title, upload.path))
+        return video_out(await add_video.execute(demo_id, title, upload.path, scratch=True))
 
 
 @post(
@@ -269,13 +269,8 @@ class OwnerOut(msgspec.Struct):
     responses=errors(401, 403, 503),
     security=OWNER,
 )
-async def whoami(
-    request: Request[Any, Any, Any], owners: NamedDependency[SkipValidation[Owners]]
-) -> OwnerOut:
-    token = bearer_token(request)
-    if token is None:
-        raise Unauthorized("an owner token is required: Authorization: Bearer <owner token>")
-    return OwnerOut(await owners.identify(token))
+async def whoami(request: Request[Any, Any, Any]) -> OwnerOut:
+    return OwnerOut(await identify_owner(request))
 
 
 class SupabaseSignIn(msgspec.Struct):

@@ -88,7 +88,7 @@ class _Reader:
         if self.part.name == "file":
             self.size += end - start
             if self.size > self.max_bytes:
-                raise VideoTooLarge(f"a video has at most {self.max_bytes} bytes", max_bytes=self.max_bytes)
+                raise VideoTooLarge(self.max_bytes)
             self.pending += data[start:end]
         elif self.part.name == "title":
             self.title += data[start:end]
@@ -120,7 +120,7 @@ async def received(request: Request[Any, Any, Any], directory: Path, max_bytes: 
         raise MalformedRequest("a video is uploaded as multipart/form-data with the fields title and file")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes + MULTIPART_OVERHEAD:
-        raise VideoTooLarge(f"a video has at most {max_bytes} bytes", max_bytes=max_bytes)
+        raise VideoTooLarge(max_bytes)
     await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
     reader = _Reader(directory, max_bytes)
     try:
