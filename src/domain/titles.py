@@ -26,6 +26,17 @@ def title_key(title: str) -> str:
     return tidy_title(title).lower()
 
 
+def checked_name(name: str) -> str:
+    """A demo's tidy name (the same rules as a title: whitespace runs are one space, ends trimmed, not
+    blank, at most MAX_TITLE_CHARS, no NUL); InvalidRequest names the field otherwise."""
+    tidy = tidy_title(name)
+    if not tidy:
+        raise InvalidRequest("a demo needs a name", field="name")
+    if len(tidy) > MAX_TITLE_CHARS or "\x00" in tidy:
+        raise InvalidRequest(f"a demo name has 1 to {MAX_TITLE_CHARS} characters, no NUL", field="name")
+    return tidy
+
+
 def checked_video(title: str, storage_path: str, duration_s: float | None) -> str:
     """The tidy title of a video about to be listed; InvalidRequest names the field that cannot be."""
     tidy = tidy_title(title)

@@ -52,7 +52,7 @@ from demo_relay.domain.ports import (
     VideoUrls,
     ViewerGrants,
 )
-from demo_relay.domain.titles import checked_video, title_key
+from demo_relay.domain.titles import checked_name, checked_video, title_key
 
 
 class FakeClock:
@@ -115,20 +115,19 @@ class FakeCatalog:
     async def create_demo(
         self, name: str, demo_id: str | None = None, changes: DemoChanges | None = None
     ) -> Demo:
-        if not name.strip():
-            raise InvalidRequest("a demo needs a name", field="name")
+        name = checked_name(name)
         demo_id = demo_id or str(uuid.uuid4())
         if demo_id in self.demos:
             raise InvalidRequest("a demo with this id already exists", demo_id=demo_id)
-        self.demos[demo_id] = _changed(Demo(demo_id, " ".join(name.split())), changes or DemoChanges())
+        self.demos[demo_id] = _changed(Demo(demo_id, name), changes or DemoChanges())
         return self.demos[demo_id]
 
     async def update_demo(self, demo_id: str, changes: DemoChanges) -> Demo | None:
         demo = self.demos.get(demo_id)
         if demo is None:
             return None
-        if changes.name is not None and not changes.name.strip():
-            raise InvalidRequest("a demo needs a name", field="name")
+        if changes.name is not None:
+            checked_name(changes.name)
         self.demos[demo_id] = _changed(demo, changes)
         return self.demos[demo_id]
 

@@ -11,14 +11,13 @@ import asyncpg
 from demo_relay.adapters.postgres.pool import translate_errors
 from demo_relay.domain.errors import AlreadyListed, InvalidRequest, TitleConflict
 from demo_relay.domain.models import Demo, DemoChanges, DemoVideo, TitleMatch
-from demo_relay.domain.titles import checked_video
+from demo_relay.domain.titles import checked_name, checked_video
 
 if TYPE_CHECKING:
     from demo_relay.adapters.postgres.pool import PgPool
 
 DEFAULT_TITLE_MATCH_THRESHOLD = 0.3  # pg_trgm's own default for the % operator
 SUGGESTIONS = 3
-MAX_NAME_CHARS = 200
 
 
 def normalised(column_or_param: str) -> str:
@@ -132,7 +131,7 @@ class AsyncpgDemoCatalog:
     async def create_demo(
         self, name: str, demo_id: str | None = None, changes: DemoChanges | None = None
     ) -> Demo:
-        name = _checked_name(name)
+        name = checked_name(name)
         key: uuid.UUID | None = None
         if demo_id is not None:
             key = _uuid(demo_id)
@@ -158,7 +157,7 @@ class AsyncpgDemoCatalog:
         key = _uuid(demo_id)
         if key is None:
             return None
-        name = None if changes.name is None else _checked_name(changes.name)
+        name = None if changes.name is None else checked_name(changes.name)
         async with translate_errors():
             row = await self._pool.fetchrow(
                 _UPDATE_DEMO,
@@ -235,15 +234,6 @@ class AsyncpgDemoCatalog:
         """True when there is no demo at all (`serve` seeds the sample demo then)."""
         async with translate_errors():
             return bool(await self._pool.fetchval("select not exists (select 1 from demos)"))
-
-
-def _checked_name(name: str) -> str:
-    tidy = " ".join(name.split())
-    if not tidy:
-        raise InvalidRequest("a demo needs a name", field="name")
-    if len(tidy) > MAX_NAME_CHARS or "\x00" in tidy:
-        raise InvalidRequest(f"a demo name has 1 to {MAX_NAME_CHARS} characters, no NUL", field="name")
-    return tidy
 
 
 def _title_conflict(title: str) -> TitleConflict:

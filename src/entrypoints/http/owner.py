@@ -20,6 +20,7 @@ from demo_relay.config import Settings
 from demo_relay.domain.errors import UnknownDemo
 from demo_relay.domain.models import DemoChanges
 from demo_relay.domain.ports import DemoCatalog
+from demo_relay.domain.titles import MAX_TITLE_CHARS
 from demo_relay.domain.use_cases.add_video import AddVideo
 from demo_relay.domain.use_cases.manage_demos import ManageDemos
 from demo_relay.entrypoints.http.auth import identify_owner, owner_guard
@@ -61,7 +62,7 @@ class UploadOperation(Operation):
                         properties={
                             "title": Schema(
                                 type=OpenAPIType.STRING,
-                                max_length=200,
+                                max_length=MAX_TITLE_CHARS,
                                 pattern="^[^\\x00]*$",
                                 description="Defaults to the file name without its extension",
                             ),

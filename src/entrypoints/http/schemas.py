@@ -8,7 +8,7 @@ from typing import Annotated
 
 import msgspec
 
-from demo_relay.domain.titles import NON_BLANK_PATTERN
+from demo_relay.domain.titles import MAX_TITLE_CHARS, NON_BLANK_PATTERN
 from demo_relay.domain.use_cases.sessions import CONVERSATION_ID_PATTERN, MAX_URL_CHARS
 from demo_relay.domain.use_cases.viewer_links import MAX_TTL_S, MIN_TTL_S
 
@@ -58,13 +58,16 @@ class DemoOut(msgspec.Struct):
 
 
 Name = Annotated[
-    str, msgspec.Meta(min_length=1, max_length=200, pattern=NON_BLANK_PATTERN, description="Shown to owners")
+    str,
+    msgspec.Meta(
+        min_length=1, max_length=MAX_TITLE_CHARS, pattern=NON_BLANK_PATTERN, description="Shown to owners"
+    ),
 ]
 Title = Annotated[
     str,
     msgspec.Meta(
         min_length=1,
-        max_length=200,
+        max_length=MAX_TITLE_CHARS,
         pattern=NON_BLANK_PATTERN,
         description="Unique in its demo, however cased",
     ),

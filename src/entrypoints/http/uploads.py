@@ -20,6 +20,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from demo_relay.domain.errors import InvalidRequest, MalformedRequest, VideoTooLarge
+from demo_relay.domain.titles import MAX_TITLE_CHARS
 
 MAX_TITLE_BYTES = 4096
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and the title, beyond the file itself
@@ -149,4 +150,4 @@ def default_title(filename: str) -> str:
     """The file name without its directory and extension ("Pricing tour.mp4" → "Pricing tour")."""
     name = filename.replace("\\", "/").rsplit("/", 1)[-1]
     stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
-    return " ".join(stem.replace("_", " ").replace("\x00", " ").split())[:200]
+    return " ".join(stem.replace("_", " ").replace("\x00", " ").split())[:MAX_TITLE_CHARS]
