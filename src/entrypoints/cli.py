@@ -337,7 +337,7 @@ def _print_banner(settings: Settings, demos: list[tuple[Demo, str]]) -> None:
     kept = settings.data_dir / "secrets" / ADMIN_TOKEN_FILE  # where dev mode keeps it; never printed
     generated = kept.is_file() and kept.read_text().strip() in settings.admin_tokens
     owner = f"kept in {kept}" if generated else "ADMIN_TOKEN"
-    lines.append(f"  owner token  {owner} (mints viewer links: POST /api/demos/<id>/viewer-links)")
+    lines.append(f"  owner token  {owner} (sign in with it at {settings.base_url}/ to manage demos)")
     for demo, link in demos:
         lines.append(f"  demo         {demo.name}: {link}")
         if demo.videos:
