@@ -20,16 +20,19 @@ from demo_relay.adapters.notifiers.routing import RoutingNotifier, TransportTabl
 from demo_relay.adapters.notifiers.supabase_realtime import SupabaseRealtimeNotifier
 from demo_relay.adapters.notifiers.websocket_hub import HubNotifier, WebSocketHub
 from demo_relay.adapters.postgres.catalog import AsyncpgDemoCatalog
+from demo_relay.adapters.postgres.conversation_slots import AsyncpgConversationSlots
 from demo_relay.adapters.postgres.conversations import AsyncpgConversationDirectory
 from demo_relay.adapters.postgres.database import Database
 from demo_relay.adapters.postgres.ledger import AsyncpgDeliveryLedger
+from demo_relay.adapters.postgres.persona_sync import AsyncpgPersonaSyncQueue
 from demo_relay.adapters.postgres.plays import AsyncpgPlayHistory
 from demo_relay.adapters.sample_clips import load_samples
-from demo_relay.adapters.signatures import verifiers_for
+from demo_relay.adapters.signatures import HmacCallbackTokens, verifiers_for
 from demo_relay.adapters.storage.local import LocalMediaStorage
 from demo_relay.adapters.storage.media_probe import FileProbe
 from demo_relay.adapters.storage.supabase import SupabaseVideoStorage
 from demo_relay.adapters.supabase_connection import SupabaseConnection
+from demo_relay.adapters.tavus.client import TavusClient
 from demo_relay.adapters.tokens.jwt_tokens import JwtChannelTokens
 from demo_relay.adapters.tokens.owner_tokens import StaticOwnerTokens
 from demo_relay.adapters.tokens.owners import OwnerAuthority, SupabaseOwners
@@ -40,11 +43,17 @@ from demo_relay.domain.errors import ConfigurationError
 from demo_relay.domain.models import RealtimeProject, Transport
 from demo_relay.domain.ports import Clock, Notifier, SignatureVerifier
 from demo_relay.domain.use_cases.add_video import AddVideo
+from demo_relay.domain.use_cases.agent_conversations import (
+    EndConversation,
+    ReapConversations,
+    StartConversation,
+)
 from demo_relay.domain.use_cases.deliveries import Deliveries
 from demo_relay.domain.use_cases.forward_tool_call import ForwardToolCall
 from demo_relay.domain.use_cases.handle_webhook import HandleWebhook
 from demo_relay.domain.use_cases.lifecycle import RecordLifecycle
 from demo_relay.domain.use_cases.manage_demos import ManageDemos
+from demo_relay.domain.use_cases.persona_sync import SyncPersonas
 from demo_relay.domain.use_cases.play_video import PlayVideo
 from demo_relay.domain.use_cases.purge import PurgeDeliveries
 from demo_relay.domain.use_cases.seed import SeedSampleDemo
@@ -110,6 +119,18 @@ def _owners(settings: Settings) -> OwnerAuthority:
     )
 
 
+def _tavus(settings: Settings) -> TavusClient | None:
+    """The Tavus API client, only where TAVUS_API_KEY is set (the integration is off otherwise)."""
+    if not settings.tavus_api_key:
+        return None
+    return TavusClient(
+        settings.tavus_api_url,
+        settings.tavus_api_key,
+        settings.tavus_tool_delivery,
+        webhook_secret=settings.webhook_secrets[0],
+    )
+
+
 class Container(containers.DeclarativeContainer):
     settings: providers.Dependency[Settings] = providers.Dependency(instance_of=Settings)
     clock = providers.Singleton(SystemClock)
@@ -127,6 +148,15 @@ class Container(containers.DeclarativeContainer):
     conversations = providers.Singleton(AsyncpgConversationDirectory, pool=database.provided.pool)
     ledger = providers.Singleton(AsyncpgDeliveryLedger, pool=database.provided.pool)
     play_history = providers.Singleton(AsyncpgPlayHistory, pool=database.provided.pool)
+    persona_sync_queue = providers.Singleton(AsyncpgPersonaSyncQueue, pool=database.provided.pool)
+    conversation_slots = providers.Singleton(AsyncpgConversationSlots, pool=database.provided.pool)
+
+    # --- Tavus (TAVUS_API_KEY): one httpx client, made on first use, closed by running() ----------
+    tavus = providers.Singleton(_tavus, settings)
+    # The same client starts conversations (AgentConversations) and keeps the persona's tool (PersonaTools).
+    agent = providers.Callable(_same, tavus)
+    persona_tools = providers.Callable(_same, tavus)
+    callback_tokens = providers.Singleton(HmacCallbackTokens, settings.provided.webhook_secrets)
 
     # --- Supabase: one connection (httpx pool), created on first use, closed by running() --------
     supabase = providers.Singleton(
@@ -210,7 +240,12 @@ class Container(containers.DeclarativeContainer):
         history=play_history,
     )
     lifecycle = providers.Singleton(
-        RecordLifecycle, catalog=catalog, conversations=conversations, notifier=notifier, clock=clock
+        RecordLifecycle,
+        catalog=catalog,
+        conversations=conversations,
+        notifier=notifier,
+        clock=clock,
+        slots=conversation_slots,
     )
     handle_webhook = providers.Singleton(
         HandleWebhook,
@@ -219,6 +254,7 @@ class Container(containers.DeclarativeContainer):
         play_video=play_video,
         lifecycle=lifecycle,
         clock=clock,
+        conversations=conversations,
         max_body_bytes=settings.provided.max_webhook_bytes,
     )
     forward_tool_call = providers.Singleton(
@@ -239,6 +275,7 @@ class Container(containers.DeclarativeContainer):
         realtime_tokens=realtime_tokens,
         conversation_url_hosts=settings.provided.conversation_url_hosts,
         grants=viewer_grants,
+        slots=conversation_slots,
     )
     mint_viewer_link = providers.Singleton(
         MintViewerLink,
@@ -264,6 +301,46 @@ class Container(containers.DeclarativeContainer):
     )
     manage_demos = providers.Singleton(
         ManageDemos, catalog=catalog, editor=catalog_editor, store=video_store, history=play_history
+    )
+    sync_personas = providers.Singleton(
+        SyncPersonas,
+        catalog=catalog,
+        queue=persona_sync_queue,
+        tools=persona_tools,
+        clock=clock,
+        delivery=settings.provided.tavus_tool_delivery,
+        webhook_url=settings.provided.webhook_url,
+        poll_interval_s=settings.provided.tavus_sync_poll_s,
+    )
+    start_conversation = providers.Singleton(
+        StartConversation,
+        catalog=catalog,
+        agent=agent,
+        slots=conversation_slots,
+        conversations=conversations,
+        callback_tokens=callback_tokens,
+        sessions=start_session,
+        clock=clock,
+        webhook_url=settings.provided.webhook_url,
+        max_concurrent=settings.provided.tavus_max_concurrent,
+        max_call_s=settings.provided.tavus_max_call_s,
+        default_replica_id=settings.provided.tavus_replica_id,
+    )
+    end_conversation = providers.Singleton(
+        EndConversation,
+        agent=agent,
+        slots=conversation_slots,
+        conversations=conversations,
+        notifier=notifier,
+        clock=clock,
+    )
+    reap_conversations = providers.Singleton(
+        ReapConversations,
+        agent=agent,
+        slots=conversation_slots,
+        conversations=conversations,
+        notifier=notifier,
+        clock=clock,
     )
 
 
@@ -299,6 +376,9 @@ async def running(container: Container, dsn: str, *, migrate: bool = True) -> As
         try:
             container.hub().close()
             await container.owners().aclose()
+            tavus = container.tavus()
+            if tavus is not None:
+                await tavus.aclose()
             if settings.storage == "supabase":
                 await container.supabase_storage().aclose()
             if settings.storage == "supabase" or settings.uses_supabase_realtime:

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from demo_relay.domain.errors import ConfigurationError
-from demo_relay.domain.models import Transport
+from demo_relay.domain.models import ToolDelivery, Transport
 from demo_relay.domain.use_cases.sessions import conversation_url_pattern
 
 TOML_FILE = "demo-relay.toml"
@@ -75,6 +75,20 @@ class Settings:
     # Hosts the page may frame as the conversation (Tavus rooms are Daily rooms): `*.x` = any subdomain.
     conversation_url_hosts: tuple[str, ...] = ("*.daily.co",)
     log_level: str = "INFO"
+    # The Tavus integration (on when the key is set): persona sync and conversations started by us.
+    tavus_api_key: str | None = None
+    tavus_api_url: str = "https://tavusapi.com/v2"
+    tavus_replica_id: str | None = None
+    tavus_tool_delivery: ToolDelivery = ToolDelivery.APP_MESSAGE
+    tavus_max_concurrent: int = 3
+    tavus_max_call_s: int = 1800
+    # How often each instance looks for demos whose persona is due for a sync, and for overdue calls.
+    tavus_sync_poll_s: float = 1.0
+    tavus_reap_interval_s: float = 60.0
+
+    @property
+    def tavus_enabled(self) -> bool:
+        return bool(self.tavus_api_key)
 
     @property
     def embedded_database(self) -> bool:
@@ -137,6 +151,8 @@ _KEYS = {
     "webhook_events_retention_days", "admin_token", "owner_emails",
     "rate_limit_sessions_per_min", "rate_limit_bridge_per_min",
     "ws_max_per_token", "ws_max_per_client", "http_header_timeout_s", "conversation_url_hosts",
+    "tavus_api_key", "tavus_api_url", "tavus_replica_id", "tavus_tool_delivery", "tavus_max_concurrent",
+    "tavus_max_call_s", "tavus_sync_poll_s", "tavus_reap_interval_s",
 }  # fmt: skip
 
 
@@ -204,6 +220,14 @@ def _build(values: Mapping[str, Any]) -> Settings:
         conversation_url_hosts=tuple(
             host.lower() for host in _list(get("conversation_url_hosts", ("*.daily.co",)))
         ),
+        tavus_api_key=get("tavus_api_key"),
+        tavus_api_url=str(get("tavus_api_url", "https://tavusapi.com/v2")).rstrip("/"),
+        tavus_replica_id=get("tavus_replica_id"),
+        tavus_tool_delivery=_delivery(get("tavus_tool_delivery", "app_message")),
+        tavus_max_concurrent=_int(get("tavus_max_concurrent", 3), "TAVUS_MAX_CONCURRENT"),
+        tavus_max_call_s=_int(get("tavus_max_call_s", 1800), "TAVUS_MAX_CALL_S"),
+        tavus_sync_poll_s=_float(get("tavus_sync_poll_s", 1.0), "TAVUS_SYNC_POLL_S"),
+        tavus_reap_interval_s=_float(get("tavus_reap_interval_s", 60.0), "TAVUS_REAP_INTERVAL_S"),
     )
 
 
@@ -217,6 +241,7 @@ def _finish(settings: Settings) -> Settings:
     if settings.hub_backend != "memory":
         raise ConfigurationError(f"HUB_BACKEND={settings.hub_backend!r} is not available yet; use 'memory'")
     _check_supabase(settings)
+    _check_tavus(settings)
     if not 0.0 < settings.title_match_threshold <= 1.0:
         raise ConfigurationError("TITLE_MATCH_THRESHOLD must be in (0, 1]")
     if settings.max_video_bytes < 1024:
@@ -303,6 +328,26 @@ def _check_safe(settings: Settings) -> None:
     if not settings.conversation_url_hosts:
         raise ConfigurationError("CONVERSATION_URL_HOSTS must name at least one host (default *.daily.co)")
     conversation_url_pattern(settings.conversation_url_hosts)  # names an entry that is not a host
+
+
+def _check_tavus(settings: Settings) -> None:
+    if not settings.tavus_api_url.startswith(("https://", "http://")):
+        raise ConfigurationError("TAVUS_API_URL must be an http(s) URL")
+    if settings.tavus_max_concurrent < 1:
+        raise ConfigurationError("TAVUS_MAX_CONCURRENT must be at least 1")
+    if not 60 <= settings.tavus_max_call_s <= 14400:
+        raise ConfigurationError("TAVUS_MAX_CALL_S must be between 60 and 14400 seconds")
+    if not 0.05 <= settings.tavus_sync_poll_s <= 60:
+        raise ConfigurationError("TAVUS_SYNC_POLL_S must be between 0.05 and 60 seconds")
+    if not 0.05 <= settings.tavus_reap_interval_s <= 3600:
+        raise ConfigurationError("TAVUS_REAP_INTERVAL_S must be between 0.05 and 3600 seconds")
+
+
+def _delivery(value: Any) -> ToolDelivery:
+    try:
+        return ToolDelivery(str(value).strip().lower())
+    except ValueError:
+        raise ConfigurationError(f"TAVUS_TOOL_DELIVERY must be app_message or api, not {value!r}") from None
 
 
 def _check_supabase(settings: Settings) -> None:

@@ -128,6 +128,30 @@ class UnsupportedMediaType(DomainError):
     code = "unsupported_media_type"
 
 
+class AgentCapacity(DomainError):
+    """No conversation can start now: this deployment's TAVUS_MAX_CONCURRENT conversations are open, or
+    Tavus answered its own concurrency limit. `retry_after_s` says when to try again."""
+
+    code = "tavus_capacity"
+
+    def __init__(self, message: str, retry_after_s: int = 30) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class AgentRejected(DomainError):
+    """Tavus refused the request itself (an unknown persona or replica, no credits): the owner must change
+    the demo's settings or the account; a retry as it is will not help."""
+
+    code = "tavus_rejected"
+
+
+class AgentNotConfigured(DomainError):
+    """The Tavus integration is off (no TAVUS_API_KEY), or the demo has no persona to talk with."""
+
+    code = "tavus_not_configured"
+
+
 class Forbidden(DomainError):
     """A valid identity that may not do this (a signed-in user who is not an owner)."""
 
@@ -161,6 +185,18 @@ class TransportUnavailable(Unavailable):
 
 class DatabaseUnavailable(Unavailable):
     code = "database_unavailable"
+
+
+class AgentUnavailable(Unavailable):
+    """Tavus cannot be reached, timed out, or answered 5xx."""
+
+    code = "tavus_unavailable"
+
+
+class AgentUnauthorized(Unavailable):
+    """Tavus refused our API key (TAVUS_API_KEY): the owner must fix it, no retry helps."""
+
+    code = "tavus_unauthorized"
 
 
 class ConfigurationError(DomainError):

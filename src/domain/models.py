@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,6 +13,21 @@ from typing import Any
 CHANNEL_PREFIX = "demo-"
 # The one tool this service answers; its definition for a persona is in use_cases/tool_definition.py.
 PLAY_VIDEO_TOOL = "play_video"
+# Tools-registry names are unique per Tavus account, so a demo's registry tool is `play_video_<8 hex>`
+# (the first 8 hex digits of the demo id); the webhook answers that name as play_video.
+_REGISTRY_TOOL_NAME = re.compile(r"play_video_[0-9a-f]{8}")
+
+
+def is_play_video(tool_name: str) -> bool:
+    """True for the play_video tool under either of its names."""
+    return tool_name == PLAY_VIDEO_TOOL or _REGISTRY_TOOL_NAME.fullmatch(tool_name) is not None
+
+
+def registry_tool_name(demo_id: str) -> str:
+    """The name of a demo's play_video tool in the Tavus Tools registry."""
+    return f"{PLAY_VIDEO_TOOL}_{demo_id.replace('-', '')[:8].lower()}"
+
+
 # A late joiner (or a reload) still sees a video until shortly after its end; a video of unknown length
 # stays current for 10 minutes.
 CURRENT_GRACE_S = 5.0
@@ -56,6 +72,22 @@ class DemoVideo:
     content_type: str | None = None
 
 
+class SyncState(enum.StrEnum):
+    """Where a demo's persona stands with its play_video tool."""
+
+    OFF = "off"  # no persona, or Tavus is not configured: nothing to keep in step
+    PENDING = "pending"  # a change is waiting for its first attempt
+    SYNCED = "synced"
+    FAILED = "failed"  # the last attempt failed; retries go on with backoff
+
+
+@dataclass(frozen=True, slots=True)
+class PersonaSync:
+    state: SyncState = SyncState.PENDING
+    synced_at: datetime | None = None
+    error: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Demo:
     """A product demo: the videos its agent may play, in the order they were added, and its settings."""
@@ -66,6 +98,7 @@ class Demo:
     public_start: bool = False
     tavus_persona_id: str | None = None
     tavus_replica_id: str | None = None
+    tavus_sync: PersonaSync = PersonaSync()
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +137,56 @@ class Play:
     video_id: str | None  # None once the video was deleted
     title: str
     played_at: datetime
+
+
+class ToolDelivery(enum.StrEnum):
+    """How the agent's play_video call reaches us (TAVUS_TOOL_DELIVERY)."""
+
+    APP_MESSAGE = "app_message"  # a Daily app-message the page forwards (the bridge)
+    API = "api"  # Tavus POSTs it to our webhook, signed with HMAC
+
+
+@dataclass(frozen=True, slots=True)
+class PersonaTool:
+    """A tool to keep on a persona: an OpenAI-style function (`name`, `description`, JSON Schema
+    `parameters`), delivered as `delivery` says; for API delivery, to `webhook_url`, signed with the
+    webhook secret, and the agent hears our answer's `output`."""
+
+    name: str
+    description: str
+    parameters: Mapping[str, Any]
+    delivery: ToolDelivery
+    webhook_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRequest:
+    """A conversation to start with a demo's persona (the agent), bounded in time."""
+
+    persona_id: str
+    replica_id: str | None
+    callback_url: str
+    max_call_s: int
+    participant_left_timeout_s: int
+    participant_absent_timeout_s: int
+    name: str | None = None
+    custom_greeting: str | None = None
+    conversational_context: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StartedConversation:
+    conversation_id: str
+    conversation_url: str
+    status: str  # active | ended
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationStart:
+    """What starting a conversation gives the page: the room and the session that follows it."""
+
+    conversation: StartedConversation
+    session: Session
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,12 +16,15 @@ from typing import Any, Protocol
 from demo_relay.domain.models import (
     ChannelEvent,
     ConversationHistory,
+    ConversationRequest,
     Demo,
     DemoChanges,
     DemoVideo,
     InboundRequest,
     MediaInfo,
+    PersonaTool,
     SignedUpload,
+    StartedConversation,
     TitleMatch,
     Transport,
     VideoUrl,
@@ -45,6 +48,9 @@ class SignatureVerifier(Protocol):
     # True when a valid signature also covers the request's `webhook-id`: only then may that id decide
     # whether the delivery is a repeat (an unsigned one could be changed to replay a captured request).
     signs_message_id: bool
+    # True when a valid proof speaks for one demo only (the per-demo callback token, verified against the
+    # URL's `?demo_id=`): the delivery may not touch another demo's conversations.
+    binds_demo: bool
 
     def verify(self, request: InboundRequest, now: datetime) -> Verdict: ...
 
@@ -139,6 +145,11 @@ class ConversationDirectory(Protocol):
 
     async def end(self, conversation_id: str) -> str | None:
         """Marks the conversation ended; returns its demo id (None when unknown)."""
+        ...
+
+    async def end_once(self, conversation_id: str) -> tuple[str | None, bool]:
+        """Marks the conversation ended: its demo id (None when unknown), and True only for the call that
+        ended it (an end already recorded, by our end endpoint or an earlier shutdown, is False)."""
         ...
 
 
@@ -271,3 +282,95 @@ class RealtimeTokens(Protocol):
     def issue(self, topic: str, holder: str) -> tuple[str, datetime]:
         """A token admitting its holder (a conversation id, or the demo's owners) to `topic` only."""
         ...
+
+
+# --- the video agent (Tavus): conversations and the persona's tools --------------------------------
+
+
+class AgentConversations(Protocol):
+    """Starts and ends the agent's conversations. Raises AgentCapacity (the provider's concurrency limit),
+    AgentUnauthorized (our key refused), AgentRejected (the request refused, e.g. an unknown persona) and
+    AgentUnavailable (unreachable, timed out, 5xx)."""
+
+    async def start(self, request: ConversationRequest) -> StartedConversation: ...
+
+    async def end(self, conversation_id: str) -> None:
+        """Ends it; one that has ended already, or that the provider does not know, is not an error."""
+        ...
+
+
+class PersonaTools(Protocol):
+    """Keeps one tool of ours on a persona, leaving its other tools as they are. Raises the same errors
+    as AgentConversations (AgentRejected for a persona that does not exist)."""
+
+    async def install(self, persona_id: str, tool: PersonaTool) -> None:
+        """Puts `tool` on the persona (replacing an older version of it, however it was delivered)."""
+        ...
+
+    async def uninstall(self, persona_id: str, tool_name: str) -> None:
+        """Takes our tool of that name off the persona; absent already is not an error."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SyncTask:
+    """A demo whose persona is due for a sync, at the version of the demo the attempt will install."""
+
+    demo_id: str
+    version: int
+    attempts: int  # failed attempts since the last change
+    synced_persona_id: str | None  # where the tool was last installed (a persona it must leave)
+
+
+class PersonaSyncQueue(Protocol):
+    """Demos whose persona must be brought in step with their titles. Every change of a demo's titles,
+    name or persona makes it due (the store does it with the change itself); attempts are leased, so
+    several workers (instances) never sync one demo at once."""
+
+    async def take_due(self, now: datetime, limit: int, lease_s: float) -> Sequence[SyncTask]: ...
+
+    async def take(self, demo_id: str, now: datetime, lease_s: float) -> SyncTask | None:
+        """That demo's task now, due or not (an owner's "Sync now"); None when the demo does not exist
+        or another worker holds its lease."""
+        ...
+
+    async def succeeded(self, task: SyncTask, persona_id: str | None, at: datetime) -> None:
+        """Synced, unless the demo changed since the task was taken (then it stays due)."""
+        ...
+
+    async def failed(self, task: SyncTask, error: str, retry_at: datetime) -> None: ...
+
+
+class ConversationSlots(Protocol):
+    """The conversations this deployment started and keeps open, at most `limit` at once across every
+    instance. A slot is taken before the provider is asked, so concurrent starts never overshoot."""
+
+    async def reserve(self, demo_id: str, limit: int, ends_by: datetime) -> str | None:
+        """A reservation id, or None when `limit` slots are taken."""
+        ...
+
+    async def activate(self, reservation: str, conversation_id: str) -> None: ...
+
+    async def release(self, reservation: str) -> None:
+        """Gives back a slot whose conversation never started."""
+        ...
+
+    async def finish(self, conversation_id: str) -> None:
+        """The conversation ended: its slot is free (unknown conversations: nothing happens)."""
+        ...
+
+    async def overdue(self, now: datetime, stale_start_s: float) -> Sequence[tuple[str, str]]:
+        """(conversation id, demo id) of open conversations past their `ends_by`. Reservations still
+        'starting' after `stale_start_s` (a process died while asking the provider) are released."""
+        ...
+
+    async def started_here(self, conversation_id: str) -> bool:
+        """True for a conversation this deployment started (its session tokens may renew sessions)."""
+        ...
+
+
+class CallbackTokens(Protocol):
+    """The token in a per-demo `callback_url`: derived from the webhook secret for one demo, never the
+    secret itself, so a leaked callback URL speaks for that demo only."""
+
+    def issue(self, demo_id: str) -> str: ...

@@ -47,6 +47,7 @@ async def test_repository_migrations_apply_once(empty_database_url: str):
         "select array_agg(tablename::text order by tablename) from pg_tables where schemaname = 'public'",
     )
     assert tables == [
+        "agent_conversations",
         "conversations",
         "demo_relay_schema_migrations",
         "demo_videos",

@@ -92,7 +92,12 @@ async def play(client: AsyncTestClient[Any], demo_id: str, title: str, call_id: 
 async def test_the_page_checks_a_sign_in_with_api_owner(client: AsyncTestClient[Any]) -> None:
     assert (await client.get("/api/owner", headers=owner_headers())).json() == {"owner": "admin token"}
     config = (await client.get("/api/auth-config")).json()
-    assert config == {"supabase": None, "direct_uploads": None}  # no OWNER_EMAILS, local storage
+    # No OWNER_EMAILS, local storage, no TAVUS_API_KEY.
+    assert config == {
+        "supabase": None,
+        "direct_uploads": None,
+        "tavus": {"enabled": False, "delivery": "app_message"},
+    }
 
 
 async def test_an_owner_creates_changes_and_lists_a_demo(client: AsyncTestClient[Any]) -> None:

@@ -287,6 +287,13 @@ class FakeConversations:
         self.ended.add(conversation_id)
         return self.demo_of[conversation_id]
 
+    async def end_once(self, conversation_id: str) -> tuple[str | None, bool]:
+        if conversation_id not in self.demo_of:
+            return None, False
+        newly = conversation_id not in self.ended
+        self.ended.add(conversation_id)
+        return self.demo_of[conversation_id], newly
+
 
 @dataclass
 class LedgerEntry:

@@ -47,6 +47,7 @@ class HeaderVerifier:
 
     name = "test"
     signs_message_id = True  # like Standard Webhooks; UnsignedIdVerifier below is like X-Tavus-Signature
+    binds_demo = False
 
     def verify(self, request: InboundRequest, now: datetime) -> Verdict:
         value = request.headers.get("x-test-auth")
@@ -58,6 +59,7 @@ class UnsignedIdVerifier(HeaderVerifier):
 
     name = "unsigned-id"
     signs_message_id = False
+    binds_demo = False
 
     def verify(self, request: InboundRequest, now: datetime) -> Verdict:
         value = request.headers.get("x-unsigned-auth")
@@ -83,6 +85,7 @@ class World:
             play_video=play_video,
             lifecycle=lifecycle,
             clock=self.clock,
+            conversations=self.conversations,
             max_body_bytes=4096,
         )
         self.bridge = ForwardToolCall(deliveries, play_video, self.conversations, max_body_bytes=4096)

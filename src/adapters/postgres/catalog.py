@@ -10,7 +10,7 @@ import asyncpg
 
 from demo_relay.adapters.postgres.pool import translate_errors
 from demo_relay.domain.errors import AlreadyListed, InvalidRequest, TitleConflict
-from demo_relay.domain.models import Demo, DemoChanges, DemoVideo, TitleMatch
+from demo_relay.domain.models import Demo, DemoChanges, DemoVideo, PersonaSync, SyncState, TitleMatch
 from demo_relay.domain.titles import checked_name, checked_video
 
 if TYPE_CHECKING:
@@ -33,7 +33,9 @@ _VIDEO_COLUMNS = (
 )
 _DEMO_COLUMNS = (
     "d.id::text as d_id, d.name as d_name, d.public_start as d_public_start,"
-    " d.tavus_persona_id as d_persona, d.tavus_replica_id as d_replica"
+    " d.tavus_persona_id as d_persona, d.tavus_replica_id as d_replica,"
+    " d.tavus_sync_state as d_sync_state, d.tavus_synced_at as d_synced_at,"
+    " d.tavus_sync_error as d_sync_error"
 )
 
 # Demos with their videos in one query (LEFT JOIN: a demo without videos is listed too), never N+1.
@@ -267,6 +269,7 @@ def _demo(row: asyncpg.Record, videos: tuple[DemoVideo, ...] = ()) -> Demo:
         public_start=row["d_public_start"],
         tavus_persona_id=row["d_persona"],
         tavus_replica_id=row["d_replica"],
+        tavus_sync=PersonaSync(SyncState(row["d_sync_state"]), row["d_synced_at"], row["d_sync_error"]),
     )
 
 

@@ -34,6 +34,17 @@ where conversation_id = $1
 returning demo_id::text"""
 
 
+# The end, and whether this statement made it: a row lock serialises two racing ends, and the second sees
+# the first's status ('ended') in `was`.
+_END_ONCE = """
+with was as (select conversation_id, status from conversations where conversation_id = $1 for update)
+update conversations c
+set status = 'ended', ended_at = coalesce(c.ended_at, now())
+from was
+where c.conversation_id = was.conversation_id
+returning c.demo_id::text, was.status <> 'ended' as newly"""
+
+
 class AsyncpgConversationDirectory:
     """Implements the ConversationDirectory port."""
 
@@ -86,3 +97,10 @@ class AsyncpgConversationDirectory:
         async with translate_errors():
             demo_id: str | None = await self._pool.fetchval(_END, conversation_id)
         return demo_id
+
+    async def end_once(self, conversation_id: str) -> tuple[str | None, bool]:
+        if "\x00" in conversation_id:
+            return None, False
+        async with translate_errors():
+            row = await self._pool.fetchrow(_END_ONCE, conversation_id)
+        return (None, False) if row is None else (row["demo_id"], bool(row["newly"]))

@@ -32,6 +32,7 @@ def signing_key(secret: str) -> bytes:
 class StandardWebhooksVerifier:
     name = "standard_webhooks"
     signs_message_id = True
+    binds_demo = False
 
     def __init__(self, secrets: Sequence[str], tolerance_s: int) -> None:
         self._keys = [signing_key(s) for s in secrets]

@@ -18,6 +18,7 @@ HEADER = "x-tavus-signature"
 class TavusHmacVerifier:
     name = "x_tavus_signature"
     signs_message_id = False
+    binds_demo = False
 
     def __init__(self, secrets: Sequence[str]) -> None:
         # Secrets are used exactly as configured (UTF-8 bytes); several during rotation.

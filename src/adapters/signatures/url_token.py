@@ -14,6 +14,7 @@ from demo_relay.domain.ports import Verdict
 class UrlTokenVerifier:
     name = "url_token"
     signs_message_id = False
+    binds_demo = False
 
     def __init__(self, secrets: Sequence[str]) -> None:
         self._secrets = SecretSet(secrets)

@@ -13,19 +13,24 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from demo_relay.domain.errors import DomainError
-from demo_relay.domain.models import LifecycleEvent, Played, Recorded, ToolCall
+from demo_relay.domain.models import Duplicate, LifecycleEvent, Played, Recorded, ToolCall
 from demo_relay.domain.ports import ClaimResult, DeliveryLedger, DeliveryRecord, DemoCatalog
 from demo_relay.domain.use_cases.dedupe import event_id
 
 log = logging.getLogger(__name__)
 
-Outcome = TypeVar("Outcome", Played, Recorded)
+Outcome = TypeVar("Outcome", bound=Played | Recorded | Duplicate)
 
 
 class Settle(Protocol):
     """Records the handler's outcome as the delivery's; hands it back."""
 
     def __call__(self, outcome: Outcome) -> Outcome: ...
+
+
+# What the ledger records of a delivery's outcome (a lifecycle event that repeats a recorded end is a
+# `duplicate` found by the handler, not by the claim).
+_STATUS = {Played: "played", Recorded: "recorded", Duplicate: "duplicate"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +76,7 @@ class Deliveries:
 
     @asynccontextmanager
     async def settling(self, key: str) -> AsyncIterator[Settle]:
-        settled: list[Played | Recorded] = []
+        settled: list[Played | Recorded | Duplicate] = []
 
         def settle(outcome: Outcome) -> Outcome:
             settled.append(outcome)
@@ -90,7 +95,7 @@ class Deliveries:
         if not settled:
             await self._release(key, "internal_error", "no outcome")
             raise RuntimeError("a claimed delivery ended without an outcome")  # a bug of the caller
-        await self.ledger.complete(key, "played" if isinstance(settled[0], Played) else "recorded")
+        await self.ledger.complete(key, _STATUS[type(settled[0])])
 
     async def _release(self, key: str, status: str, error: str) -> None:
         try:

@@ -7,16 +7,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from demo_relay.domain.errors import AuthenticationFailed
 from demo_relay.domain.models import (
-    PLAY_VIDEO_TOOL,
     Duplicate,
     Ignored,
     IgnoredEvent,
     InboundRequest,
     ToolCall,
     WebhookOutcome,
+    is_play_video,
 )
-from demo_relay.domain.ports import Clock, SignatureVerifier
+from demo_relay.domain.ports import Clock, ConversationDirectory, SignatureVerifier
 from demo_relay.domain.use_cases.authenticate import authenticate
 from demo_relay.domain.use_cases.dedupe import dedupe_key
 from demo_relay.domain.use_cases.deliveries import Deliveries, Delivery, record_of
@@ -32,6 +33,7 @@ class HandleWebhook:
     play_video: PlayVideo
     lifecycle: RecordLifecycle
     clock: Clock
+    conversations: ConversationDirectory
     max_body_bytes: int = 65536
 
     async def execute(self, request: InboundRequest) -> WebhookOutcome:
@@ -40,14 +42,26 @@ class HandleWebhook:
         document, event = read_event(request.body)
         if isinstance(event, IgnoredEvent):
             return Ignored(event.reason)
-        if isinstance(event, ToolCall) and event.name != PLAY_VIDEO_TOOL:
+        if isinstance(event, ToolCall) and not is_play_video(event.name):
             return Ignored(f"tool {event.name[:64]!r} is not handled here")
+        demo_hint = request.query.get("demo_id")
+        if scheme.binds_demo and demo_hint is not None:
+            await self._check_scope(demo_hint, event.conversation_id)
         signed_id = request.headers.get("webhook-id") if scheme.signs_message_id else None
         key = dedupe_key(event, signed_id, request.body)
-        delivery = Delivery(key, demo_hint=request.query.get("demo_id"))
+        delivery = Delivery(key, demo_hint=demo_hint)
         if not await self.deliveries.claim(record_of(event, key, document)):
             return Duplicate(key)
         async with self.deliveries.settling(key) as settle:
             if isinstance(event, ToolCall):
                 return settle(await self.play_video.execute(event, delivery))
             return settle(await self.lifecycle.execute(event, delivery))
+
+    async def _check_scope(self, demo_id: str, conversation_id: str | None) -> None:
+        """A per-demo callback token speaks for its demo only: an event of a conversation registered to
+        another demo is refused like a wrong signature, before anything is claimed or sent."""
+        if conversation_id is None:
+            return
+        registered = await self.conversations.demo_for(conversation_id)
+        if registered is not None and registered != demo_id:
+            raise AuthenticationFailed("the callback token is for another demo")

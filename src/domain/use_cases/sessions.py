@@ -31,6 +31,7 @@ from demo_relay.domain.models import (
 from demo_relay.domain.ports import (
     ChannelTokens,
     ConversationDirectory,
+    ConversationSlots,
     DemoCatalog,
     RealtimeTokens,
     TransportPolicy,
@@ -59,6 +60,8 @@ class StartSession:
     # The page frames the conversation_url with camera and microphone allowed: only these hosts.
     conversation_url_hosts: Sequence[str] = ("*.daily.co",)
     grants: ViewerGrants | None = None
+    # Conversations this deployment started: their own session token renews their session.
+    slots: ConversationSlots | None = None
 
     async def execute(
         self,
@@ -68,11 +71,14 @@ class StartSession:
         grant: str | None = None,
         *,
         owner: bool = False,
+        session_token: str | None = None,
     ) -> Session:
         """Only the demo's owners decide which conversation belongs to which demo: the caller proves to be
         one (`owner`, an owner token) or holds a viewer link's `grant` for exactly this demo and
         conversation; anything else is Unauthorized and registers nothing."""
-        if not owner:
+        if session_token is not None:
+            await self._check_renewal(session_token, demo_id, conversation_id)
+        elif not owner:
             self._check_grant(grant, demo_id, conversation_id)
         conversation_id = checked_conversation(conversation_id, conversation_url, self.conversation_url_hosts)
         demo = await self._demo(demo_id)
@@ -106,6 +112,19 @@ class StartSession:
             if transport is Transport.SUPABASE
             else None,
         )
+
+    async def _check_renewal(self, token: str, demo_id: str, conversation_id: str) -> None:
+        """A page of a conversation this service started holds no grant: its session token renews its own
+        session (same demo, same conversation), nothing else."""
+        try:
+            channel = self.tokens.channel_of(token)
+            bound = self.tokens.conversation_of(token)
+        except InvalidToken:
+            raise Unauthorized("the session token is invalid or has expired") from None
+        if (channel, bound) != (channel_for(demo_id), conversation_id):
+            raise Unauthorized("the session token is for another demo or conversation")
+        if self.slots is None or not await self.slots.started_here(conversation_id):
+            raise Unauthorized("only conversations this service started renew with their session token")
 
     def _check_grant(self, grant: str | None, demo_id: str, conversation_id: str) -> None:
         if grant is None:

@@ -36,6 +36,7 @@ from demo_relay.entrypoints.http.metrics import Metrics, metrics_endpoint
 from demo_relay.entrypoints.http.openapi import COMPONENTS, state_conversation_url_rule
 from demo_relay.entrypoints.http.owner import direct_upload_handlers, open_handlers, owner_handlers
 from demo_relay.entrypoints.http.pages import openapi_viewer, page_handlers
+from demo_relay.entrypoints.http.tavus import tavus_handlers
 from demo_relay.entrypoints.http.webhook import session_tool_call, tavus_webhook
 from demo_relay.entrypoints.http.ws import ws_handler
 
@@ -59,12 +60,22 @@ def create_app(
                 log.info("applied migrations: %s", ", ".join(applied))
             if on_ready is not None:
                 await on_ready(container)
-            retention = asyncio.create_task(container.purge_deliveries().run_every(RETENTION_INTERVAL_S))
+            tasks = [asyncio.create_task(container.purge_deliveries().run_every(RETENTION_INTERVAL_S))]
+            if settings.tavus_enabled:
+                # Persona sync and the reaper of leaked conversations run in every instance: the database
+                # hands each due demo / overdue conversation to one of them.
+                tasks.append(asyncio.create_task(container.sync_personas().run_forever()))
+                tasks.append(
+                    asyncio.create_task(
+                        container.reap_conversations().run_every(settings.tavus_reap_interval_s)
+                    )
+                )
             try:
                 yield
             finally:
-                retention.cancel()
-                await asyncio.gather(retention, return_exceptions=True)
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
 
     def provide(factory: Callable[[], Any]) -> Provide:
         # Litestar inspects the callable's signature, which a dependency-injector provider doesn't have.
@@ -83,6 +94,7 @@ def create_app(
         create_viewer_link,
         watch_demo,
         *owner_handlers,
+        *tavus_handlers,
         *(direct_upload_handlers if settings.storage == "supabase" else []),
         *open_handlers,
         Router(
@@ -107,6 +119,9 @@ def create_app(
             "start_session": provide(container.start_session),
             "mint_viewer_link": provide(container.mint_viewer_link),
             "manage_demos": provide(container.manage_demos),
+            "sync_personas": provide(container.sync_personas),
+            "start_conversation": provide(container.start_conversation),
+            "end_conversation": provide(container.end_conversation),
             "add_video": provide(container.add_video),
             "catalog": provide(container.catalog),
             "tokens": provide(container.tokens),

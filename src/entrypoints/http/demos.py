@@ -10,9 +10,9 @@ from litestar.params import FromPath, JSONBody, SkipValidation
 from litestar.status_codes import HTTP_201_CREATED
 
 from demo_relay.config import Settings
-from demo_relay.domain.errors import UnknownDemo
-from demo_relay.domain.models import Demo, DemoVideo, Session
-from demo_relay.domain.ports import DemoCatalog
+from demo_relay.domain.errors import InvalidToken, UnknownDemo
+from demo_relay.domain.models import Demo, DemoVideo, Session, SyncState
+from demo_relay.domain.ports import ChannelTokens, DemoCatalog
 from demo_relay.domain.use_cases.sessions import StartSession
 from demo_relay.domain.use_cases.tool_definition import tool_definition
 from demo_relay.domain.use_cases.viewer_links import MintViewerLink
@@ -43,14 +43,26 @@ def video_out(video: DemoVideo) -> VideoOut:
     )
 
 
-def demo_out(demo: Demo) -> DemoOut:
+def demo_out(demo: Demo, tavus_enabled: bool) -> DemoOut:
+    sync = demo.tavus_sync
+    # Nothing to keep in step without Tavus or without a persona: the sync is off, whatever is stored.
+    off = not tavus_enabled or demo.tavus_persona_id is None
     return DemoOut(
         id=demo.id,
         name=demo.name,
         videos=[video_out(v) for v in demo.videos],
         public_start=demo.public_start,
-        # The persona sync is the Tavus integration's (DESIGN §12); until it runs, it is off.
-        tavus=TavusOut(demo.tavus_persona_id, demo.tavus_replica_id, TavusSyncOut("off")),
+        tavus=TavusOut(
+            demo.tavus_persona_id,
+            demo.tavus_replica_id,
+            TavusSyncOut(SyncState.OFF.value)
+            if off
+            else TavusSyncOut(
+                sync.state.value,
+                sync.synced_at.isoformat() if sync.synced_at else None,
+                sync.error,
+            ),
+        ),
     )
 
 
@@ -62,13 +74,19 @@ async def _demo(catalog: DemoCatalog, demo_id: str) -> Demo:
 
 
 @get("/api/demos", summary="Demos and their videos", responses=errors(503))
-async def list_demos(catalog: NamedDependency[SkipValidation[DemoCatalog]]) -> list[DemoOut]:
-    return [demo_out(d) for d in await catalog.list_demos()]
+async def list_demos(
+    catalog: NamedDependency[SkipValidation[DemoCatalog]], settings: NamedDependency[Settings]
+) -> list[DemoOut]:
+    return [demo_out(d, settings.tavus_enabled) for d in await catalog.list_demos()]
 
 
 @get("/api/demos/{demo_id:str}", summary="One demo and its videos", responses=errors(404, 503))
-async def get_demo(demo_id: FromPath[str], catalog: NamedDependency[SkipValidation[DemoCatalog]]) -> DemoOut:
-    return demo_out(await _demo(catalog, demo_id))
+async def get_demo(
+    demo_id: FromPath[str],
+    catalog: NamedDependency[SkipValidation[DemoCatalog]],
+    settings: NamedDependency[Settings],
+) -> DemoOut:
+    return demo_out(await _demo(catalog, demo_id), settings.tavus_enabled)
 
 
 @get(
@@ -108,7 +126,8 @@ async def create_viewer_link(
 @post(
     "/api/demos/{demo_id:str}/sessions",
     status_code=HTTP_201_CREATED,
-    summary="Start a viewing session (owner token or a viewer link's grant)",
+    summary="Start a viewing session (owner token, a viewer link's grant, or to renew the session of a "
+    "conversation the service started, its session token)",
     responses=errors(400, 401, 404, 409, 422, 429, 503),
     security=OWNER_OR_GRANT,
 )
@@ -117,13 +136,22 @@ async def create_session(
     data: JSONBody[SessionIn],
     request: Request[Any, Any, Any],
     start_session: NamedDependency[StartSession],
+    tokens: NamedDependency[SkipValidation[ChannelTokens]],
 ) -> SessionOut:
-    # A viewer shows its grant in the body; a bearer must prove an owner (else 401 / 403).
-    owner = bearer_token(request) is not None
+    # A viewer shows its grant in the body; a bearer is a session token renewing the session of a
+    # conversation we started, or must prove an owner (else 401 / 403).
+    bearer = bearer_token(request)
+    session_token = bearer if bearer is not None and _is_session_token(tokens, bearer) else None
+    owner = bearer is not None and session_token is None
     if owner:
         await identify_owner(request)
     session = await start_session.execute(
-        demo_id, data.conversation_id, data.conversation_url, data.grant, owner=owner
+        demo_id,
+        data.conversation_id,
+        data.conversation_url,
+        data.grant,
+        owner=owner,
+        session_token=session_token,
     )
     return session_out(session)
 
@@ -138,6 +166,14 @@ async def create_session(
 )
 async def watch_demo(demo_id: FromPath[str], start_session: NamedDependency[StartSession]) -> SessionOut:
     return session_out(await start_session.watch(demo_id))
+
+
+def _is_session_token(tokens: ChannelTokens, bearer: str) -> bool:
+    try:
+        tokens.channel_of(bearer)
+    except InvalidToken:
+        return False
+    return True
 
 
 def session_out(session: Session) -> SessionOut:

@@ -33,11 +33,16 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.ConversationEnded, 409),
     (errors.TitleConflict, 409),
     (errors.AlreadyListed, 409),
+    (errors.AgentNotConfigured, 409),
+    (errors.AgentRejected, 422),
+    (errors.AgentCapacity, 429),
     # Something we depend on: the same request may succeed later. Our database is ours to bring back
     # (503, with Retry-After); Storage and Realtime are upstream services (502).
     (errors.DatabaseUnavailable, 503),
     (errors.StorageUnavailable, 502),
     (errors.TransportUnavailable, 502),
+    (errors.AgentUnavailable, 502),
+    (errors.AgentUnauthorized, 502),
     (errors.Unavailable, 503),
 )
 RETRY_AFTER_S = "5"
@@ -62,8 +67,12 @@ def status_of(exc: errors.DomainError) -> int:
     return 500
 
 
-def error_response(status: int, code: str, message: str, **extra: Any) -> Response[Any]:
+def error_response(
+    status: int, code: str, message: str, *, retry_after_s: int | None = None, **extra: Any
+) -> Response[Any]:
     headers = {"Retry-After": RETRY_AFTER_S} if status == 503 else {}
+    if retry_after_s is not None:
+        headers["Retry-After"] = str(retry_after_s)
     return Response(
         {"error": code, "message": message, **extra},
         status_code=status,
@@ -78,6 +87,8 @@ _OUTAGE_MESSAGES = {
     errors.DatabaseUnavailable.code: "the database is unavailable; retry later",
     errors.StorageUnavailable.code: "video storage is unavailable; retry later",
     errors.TransportUnavailable.code: "the realtime transport is unavailable; retry later",
+    errors.AgentUnavailable.code: "Tavus cannot be reached right now; retry later",
+    errors.AgentUnauthorized.code: "Tavus refused this service's API key: the owner must fix TAVUS_API_KEY",
 }
 
 
@@ -88,6 +99,8 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[
         log.warning("request failed: %s (%s)", exc.code, exc.message)
         message = _OUTAGE_MESSAGES.get(exc.code, "a service this request needs is unavailable; retry later")
         return error_response(status, exc.code, message)
+    if isinstance(exc, errors.AgentCapacity):
+        return error_response(status, exc.code, exc.message, retry_after_s=exc.retry_after_s, **exc.details)
     return error_response(status, exc.code, exc.message, **exc.details)
 
 

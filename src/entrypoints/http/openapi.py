@@ -23,12 +23,15 @@ _MEANING = {
     404: "no such demo, conversation or video",
     409: "the conversation belongs to another demo (`conversation_conflict`) or has ended "
     "(`conversation_ended`); the demo already has a video of that title (`title_conflict`); the upload is "
-    "listed already (`already_listed`)",
+    "listed already (`already_listed`); the Tavus integration is off or the demo has no persona "
+    "(`tavus_not_configured`)",
     413: "the body is too large (`payload_too_large`; an upload: `video_too_large`)",
     415: "the file is not an MP4, QuickTime or WebM video, whatever its name says",
-    422: "a field that cannot be accepted (named in `field`)",
-    429: "too many requests from this client (see Retry-After)",
-    502: "an upstream service (Storage, Realtime) is unavailable; retry later",
+    422: "a field that cannot be accepted (named in `field`); Tavus refused the request (`tavus_rejected`)",
+    429: "too many requests from this client, or no free conversation slot (`tavus_capacity`); see "
+    "Retry-After",
+    502: "an upstream service (Storage, Realtime, Tavus) is unavailable (`tavus_unavailable`) or refused "
+    "our key (`tavus_unauthorized`); retry later",
     503: "the database is unavailable (see Retry-After)",
 }
 
@@ -82,6 +85,9 @@ OWNER: Requirements = [{"ownerToken": []}]
 SESSION: Requirements = [{"sessionToken": []}]
 # A viewer's session carries its viewer link's grant in the body instead of an owner token.
 OWNER_OR_GRANT: Requirements = [{"ownerToken": []}, {}]
+# Anyone may start a conversation of a demo whose public_start is on; owners always.
+OWNER_OR_PUBLIC: Requirements = [{"ownerToken": []}, {}]
+OWNER_OR_SESSION: Requirements = [{"ownerToken": []}, {"sessionToken": []}]
 TAVUS: Requirements = [{"tavusSignature": []}, {"standardWebhooks": []}, {"webhookUrlToken": []}]
 
 

@@ -99,13 +99,16 @@ def _tavus(changes: dict[str, Any], tavus: TavusIn | msgspec.UnsetType | None) -
     guards=[owner_guard],
 )
 async def create_demo(
-    data: JSONBody[DemoIn], request: Request[Any, Any, Any], manage_demos: NamedDependency[ManageDemos]
+    data: JSONBody[DemoIn],
+    request: Request[Any, Any, Any],
+    manage_demos: NamedDependency[ManageDemos],
+    settings: NamedDependency[Settings],
 ) -> DemoOut:
     data = await strict(request, DemoIn)
     changes: dict[str, Any] = {"public_start": data.public_start}
     _tavus(changes, data.tavus)
     demo = await manage_demos.create(data.name, DemoChanges(**changes))
-    return demo_out(demo)
+    return demo_out(demo, settings.tavus_enabled)
 
 
 @patch(
@@ -120,6 +123,7 @@ async def update_demo(
     data: JSONBody[DemoPatch],
     request: Request[Any, Any, Any],
     manage_demos: NamedDependency[ManageDemos],
+    settings: NamedDependency[Settings],
 ) -> DemoOut:
     data = await strict(request, DemoPatch)
     changes: dict[str, Any] = {}
@@ -128,7 +132,7 @@ async def update_demo(
     if not isinstance(data.public_start, msgspec.UnsetType):
         changes["public_start"] = data.public_start
     _tavus(changes, data.tavus)
-    return demo_out(await manage_demos.update(demo_id, DemoChanges(**changes)))
+    return demo_out(await manage_demos.update(demo_id, DemoChanges(**changes)), settings.tavus_enabled)
 
 
 @delete(
@@ -279,13 +283,19 @@ class SupabaseSignIn(msgspec.Struct):
     anon_key: str
 
 
+class TavusConfigOut(msgspec.Struct):
+    enabled: bool  # TAVUS_API_KEY is set: conversations can be started, personas are synced
+    delivery: str  # how the persona's play_video reaches us: app_message (the page's bridge) or api
+
+
 class AuthConfigOut(msgspec.Struct):
     """How an owner signs in on the page: always with an owner token; with Supabase Auth (email and
-    password, supabase-js) when OWNER_EMAILS is set."""
+    password, supabase-js) when OWNER_EMAILS is set. And what the page may offer (Tavus)."""
 
     supabase: SupabaseSignIn | None
     # Uploads go straight to the Supabase bucket (…/videos/direct), else through the service.
     direct_uploads: SupabaseSignIn | None = None
+    tavus: TavusConfigOut | None = None
 
 
 @get("/api/auth-config", summary="How owners sign in and upload (public)", responses=errors(503))
@@ -298,6 +308,7 @@ async def auth_config(settings: NamedDependency[Settings]) -> AuthConfigOut:
     return AuthConfigOut(
         project if settings.owner_emails else None,
         project if settings.storage == "supabase" else None,
+        TavusConfigOut(settings.tavus_enabled, settings.tavus_tool_delivery.value),
     )
 
 
