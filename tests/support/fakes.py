@@ -14,6 +14,7 @@ from demo_relay.domain.errors import (
     AlreadyListed,
     ConversationConflict,
     ConversationEnded,
+    DomainError,
     InvalidRequest,
     InvalidToken,
     StorageUnavailable,
@@ -24,29 +25,38 @@ from demo_relay.domain.errors import (
 from demo_relay.domain.models import (
     ChannelEvent,
     ConversationHistory,
+    ConversationRequest,
     Demo,
     DemoChanges,
     DemoVideo,
     MediaInfo,
+    PersonaTool,
     Play,
+    StartedConversation,
     TitleMatch,
     Transport,
     VideoUrl,
     ViewerGrant,
 )
 from demo_relay.domain.ports import (
+    AgentConversations,
+    CallbackTokens,
     CatalogEditor,
     ChannelTokens,
     ClaimResult,
     Clock,
     ConversationDirectory,
+    ConversationSlots,
     DeliveryLedger,
     DeliveryRecord,
     DemoCatalog,
     MediaProbe,
     Notifier,
+    PersonaSyncQueue,
+    PersonaTools,
     PlayHistory,
     RealtimeTokens,
+    SyncTask,
     TransportPolicy,
     VideoStore,
     VideoUrls,
@@ -416,6 +426,137 @@ class FixedPolicy:
         return self.transport
 
 
+class FakeAgent:
+    """AgentConversations and PersonaTools in memory: personas with their tools by name, conversations,
+    and an error to raise on the next calls (`fail_with`)."""
+
+    def __init__(self) -> None:
+        self.personas: dict[str, dict[str, PersonaTool]] = {}
+        self.started: list[ConversationRequest] = []
+        self.ended: list[str] = []
+        self.fail_with: DomainError | None = None
+        self.calls = 0
+
+    def _call(self) -> None:
+        self.calls += 1
+        if self.fail_with is not None:
+            raise self.fail_with
+
+    async def start(self, request: ConversationRequest) -> StartedConversation:
+        self._call()
+        self.started.append(request)
+        conversation_id = f"c{len(self.started):06d}"
+        return StartedConversation(conversation_id, f"https://tavus.daily.co/{conversation_id}", "active")
+
+    async def end(self, conversation_id: str) -> None:
+        self._call()
+        self.ended.append(conversation_id)
+
+    async def install(self, persona_id: str, tool: PersonaTool) -> None:
+        self._call()
+        self.personas.setdefault(persona_id, {})[tool.name] = tool
+
+    async def uninstall(self, persona_id: str, tool_name: str) -> None:
+        self._call()
+        self.personas.get(persona_id, {}).pop(tool_name, None)
+
+
+class FakeSyncQueue:
+    """PersonaSyncQueue's rules in memory: `change()` is what the database triggers do."""
+
+    def __init__(self) -> None:
+        self.version: dict[str, int] = {}
+        self.state: dict[str, str] = {}
+        self.due_at: dict[str, datetime] = {}
+        self.attempts: dict[str, int] = {}
+        self.errors: dict[str, str | None] = {}
+        self.synced_persona: dict[str, str | None] = {}
+        self.leased: set[str] = set()
+
+    def change(self, demo_id: str, at: datetime) -> None:
+        self.version[demo_id] = self.version.get(demo_id, 0) + 1
+        self.state[demo_id] = "pending"
+        self.due_at[demo_id] = at
+        self.attempts[demo_id] = 0
+        self.errors[demo_id] = None
+
+    def _task(self, demo_id: str) -> SyncTask:
+        self.leased.add(demo_id)
+        return SyncTask(
+            demo_id, self.version[demo_id], self.attempts[demo_id], self.synced_persona.get(demo_id)
+        )
+
+    async def take_due(self, now: datetime, limit: int, lease_s: float) -> Sequence[SyncTask]:
+        due = [
+            d
+            for d, state in self.state.items()
+            if state != "synced" and self.due_at[d] <= now and d not in self.leased
+        ]
+        return [self._task(d) for d in sorted(due, key=self.due_at.__getitem__)[:limit]]
+
+    async def take(self, demo_id: str, now: datetime, lease_s: float) -> SyncTask | None:
+        if demo_id not in self.version or demo_id in self.leased:
+            return None
+        return self._task(demo_id)
+
+    async def succeeded(self, task: SyncTask, persona_id: str | None, at: datetime) -> None:
+        self.leased.discard(task.demo_id)
+        self.synced_persona[task.demo_id] = persona_id
+        if self.version[task.demo_id] == task.version:
+            self.state[task.demo_id], self.errors[task.demo_id] = "synced", None
+            self.attempts[task.demo_id] = 0
+
+    async def failed(self, task: SyncTask, error: str, retry_at: datetime) -> None:
+        self.leased.discard(task.demo_id)
+        if self.version[task.demo_id] == task.version:
+            self.state[task.demo_id], self.errors[task.demo_id] = "failed", error
+            self.attempts[task.demo_id] += 1
+            self.due_at[task.demo_id] = retry_at
+
+
+class FakeSlots:
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, object]] = {}
+
+    async def reserve(self, demo_id: str, limit: int, ends_by: datetime) -> str | None:
+        if sum(1 for r in self.rows.values() if r["status"] != "ended") >= limit:
+            return None
+        reservation = str(uuid.uuid4())
+        self.rows[reservation] = {"demo_id": demo_id, "status": "starting", "ends_by": ends_by, "id": None}
+        return reservation
+
+    async def activate(self, reservation: str, conversation_id: str) -> None:
+        self.rows[reservation].update(status="active", id=conversation_id)
+
+    async def release(self, reservation: str) -> None:
+        if self.rows.get(reservation, {}).get("status") == "starting":
+            del self.rows[reservation]
+
+    async def finish(self, conversation_id: str) -> None:
+        for row in self.rows.values():
+            if row["id"] == conversation_id:
+                row["status"] = "ended"
+
+    async def overdue(self, now: datetime, stale_start_s: float) -> Sequence[tuple[str, str]]:
+        return [
+            (str(r["id"]), str(r["demo_id"]))
+            for r in self.rows.values()
+            if r["status"] == "active" and r["ends_by"] < now  # type: ignore[operator]
+        ]
+
+    async def started_here(self, conversation_id: str) -> bool:
+        return any(r["id"] == conversation_id for r in self.rows.values())
+
+    @property
+    def open(self) -> int:
+        return sum(1 for r in self.rows.values() if r["status"] != "ended")
+
+
+class FakeCallbackTokens:
+    def issue(self, demo_id: str) -> str:
+        return f"cb-{demo_id}"
+
+
 def _fakes_implement_the_ports(clock: FakeClock) -> None:
     """Never called: mypy checks here that each fake still satisfies the port it stands in for."""
     catalog: DemoCatalog = FakeCatalog()
@@ -432,7 +573,17 @@ def _fakes_implement_the_ports(clock: FakeClock) -> None:
     tokens: ChannelTokens = FakeTokens(clock)
     policy: TransportPolicy = FixedPolicy()
     ticking: Clock = clock
+    agent: AgentConversations = FakeAgent()
+    persona_tools: PersonaTools = FakeAgent()
+    queue: PersonaSyncQueue = FakeSyncQueue()
+    slots: ConversationSlots = FakeSlots()
+    callback_tokens: CallbackTokens = FakeCallbackTokens()
     del (
+        agent,
+        persona_tools,
+        queue,
+        slots,
+        callback_tokens,
         history,
         grants,
         catalog,
