@@ -12,11 +12,13 @@ FE_SRC   := $(shell find $(FE)/src $(FE)/index.html $(FE)/vite.config.ts $(FE)/t
 .PHONY: run test install lint fix unit test-python test-frontend screenshots chromium bench clean
 PY_SRC := src tests bench devtools
 
-# The product with its dev extras, and devtools/ (the local Supabase stand-in), which never ships in it.
+# The product with its dev extras, and devtools/ (the local Supabase and Tavus stand-ins), which never ships in
+# it; then the official Tavus SDK (tavus-cli) without its CLI/MCP dependencies, for the fake Tavus tests.
 $(STAMP): pyproject.toml requirements.lock devtools/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]' -e ./devtools
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps tavus-cli==0.11.0
 	@touch $(STAMP)
 
 $(FE_DEPS): $(FE)/package.json $(FE)/package-lock.json
@@ -40,7 +42,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check $(PY_SRC)
 	$(BIN)/ruff format --check $(PY_SRC)
 	@mkdir -p build/mypy && ln -sfn ../../src build/mypy/demo_relay  # mypy can't follow the editable src→demo_relay map
-	$(BIN)/mypy -p demo_relay -p fake_supabase -p tests.support
+	$(BIN)/mypy -p demo_relay -p fake_supabase -p fake_tavus -p tests.support
 	$(BIN)/lint-imports
 
 ## The fast loop: rewrite what ruff can (imports, format), then the unit tests (no Postgres, no browser).

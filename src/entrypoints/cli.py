@@ -257,7 +257,10 @@ def send_tool_call(
 
 # Development tools live in their own distribution (devtools/, installed by `make install`), never in the
 # product: this command only forwards to it, and says how to get it where it is absent.
-_DEVTOOLS = {"fake-supabase": ("fake_supabase.cli", "command")}
+_DEVTOOLS = {
+    "fake-supabase": ("fake_supabase.cli", "command"),
+    "fake-tavus": ("fake_tavus.cli", "command"),
+}
 _DEVTOOLS_HINT = (
     "{name} is a development tool and is not installed here. From a checkout of demo-relay: "
     "pip install -e devtools   (make install does this)"
@@ -273,6 +276,17 @@ _DEVTOOLS_HINT = (
 def fake_supabase(ctx: click.Context) -> None:
     """Run the local protocol-faithful Supabase the tests use (development tool; --help for its options)."""
     _run_devtool(ctx, "fake-supabase")
+
+
+@main.command(
+    "fake-tavus",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
+    add_help_option=False,
+)
+@click.pass_context
+def fake_tavus(ctx: click.Context) -> None:
+    """Run the local protocol-faithful Tavus API the tests use (development tool; --help for its options)."""
+    _run_devtool(ctx, "fake-tavus")
 
 
 def _run_devtool(ctx: click.Context, name: str) -> None:
@@ -334,6 +348,14 @@ def _print_banner(settings: Settings, demos: list[tuple[Demo, str]]) -> None:
         f", {len(settings.notifier_sessions)} per-session override(s)" if settings.notifier_sessions else ""
     )
     lines.append(f"  transport    {settings.notifier.value}{overrides}")
+    if settings.tavus_enabled:
+        lines.append(
+            f"  tavus        {settings.tavus_api_url} (play_video by {settings.tavus_tool_delivery.value}, "
+            f"at most {settings.tavus_max_concurrent} conversations at once): put a persona id on a demo, "
+            "then Start"
+        )
+    else:
+        lines.append("  tavus        off (set TAVUS_API_KEY to sync personas and start conversations here)")
     kept = settings.data_dir / "secrets" / ADMIN_TOKEN_FILE  # where dev mode keeps it; never printed
     generated = kept.is_file() and kept.read_text().strip() in settings.admin_tokens
     owner = f"kept in {kept}" if generated else "ADMIN_TOKEN"
