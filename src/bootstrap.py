@@ -311,6 +311,7 @@ class Container(containers.DeclarativeContainer):
         delivery=settings.provided.tavus_tool_delivery,
         webhook_url=settings.provided.webhook_url,
         poll_interval_s=settings.provided.tavus_sync_poll_s,
+        first_retry_s=settings.provided.tavus_sync_retry_s,
     )
     start_conversation = providers.Singleton(
         StartConversation,

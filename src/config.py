@@ -84,6 +84,7 @@ class Settings:
     tavus_max_call_s: int = 1800
     # How often each instance looks for demos whose persona is due for a sync, and for overdue calls.
     tavus_sync_poll_s: float = 1.0
+    tavus_sync_retry_s: float = 5.0  # the first retry of a failed sync; each next one waits twice as long
     tavus_reap_interval_s: float = 60.0
 
     @property
@@ -152,7 +153,7 @@ _KEYS = {
     "rate_limit_sessions_per_min", "rate_limit_bridge_per_min",
     "ws_max_per_token", "ws_max_per_client", "http_header_timeout_s", "conversation_url_hosts",
     "tavus_api_key", "tavus_api_url", "tavus_replica_id", "tavus_tool_delivery", "tavus_max_concurrent",
-    "tavus_max_call_s", "tavus_sync_poll_s", "tavus_reap_interval_s",
+    "tavus_max_call_s", "tavus_sync_poll_s", "tavus_sync_retry_s", "tavus_reap_interval_s",
 }  # fmt: skip
 
 
@@ -227,6 +228,7 @@ def _build(values: Mapping[str, Any]) -> Settings:
         tavus_max_concurrent=_int(get("tavus_max_concurrent", 3), "TAVUS_MAX_CONCURRENT"),
         tavus_max_call_s=_int(get("tavus_max_call_s", 1800), "TAVUS_MAX_CALL_S"),
         tavus_sync_poll_s=_float(get("tavus_sync_poll_s", 1.0), "TAVUS_SYNC_POLL_S"),
+        tavus_sync_retry_s=_float(get("tavus_sync_retry_s", 5.0), "TAVUS_SYNC_RETRY_S"),
         tavus_reap_interval_s=_float(get("tavus_reap_interval_s", 60.0), "TAVUS_REAP_INTERVAL_S"),
     )
 
@@ -339,6 +341,8 @@ def _check_tavus(settings: Settings) -> None:
         raise ConfigurationError("TAVUS_MAX_CALL_S must be between 60 and 14400 seconds")
     if not 0.05 <= settings.tavus_sync_poll_s <= 60:
         raise ConfigurationError("TAVUS_SYNC_POLL_S must be between 0.05 and 60 seconds")
+    if not 0.05 <= settings.tavus_sync_retry_s <= 600:
+        raise ConfigurationError("TAVUS_SYNC_RETRY_S must be between 0.05 and 600 seconds")
     if not 0.05 <= settings.tavus_reap_interval_s <= 3600:
         raise ConfigurationError("TAVUS_REAP_INTERVAL_S must be between 0.05 and 3600 seconds")
 

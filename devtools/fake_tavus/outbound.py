@@ -73,6 +73,7 @@ async def _post_callbacks(
                 headers={"content-type": "application/json"},
             )
             record["status"] = response.status_code
+            record["response"] = response.text  # what the receiver answered (Tavus ignores it)
         except httpx.HTTPError as exc:
             record["error"] = f"{type(exc).__name__}: {exc}"
         fake.callbacks.append(record)

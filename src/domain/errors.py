@@ -134,8 +134,8 @@ class AgentCapacity(DomainError):
 
     code = "tavus_capacity"
 
-    def __init__(self, message: str, retry_after_s: int = 30) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, retry_after_s: int = 30, **details: Any) -> None:
+        super().__init__(message, **details)
         self.retry_after_s = retry_after_s
 
 

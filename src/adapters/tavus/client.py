@@ -194,7 +194,7 @@ class TavusClient:
     # --- PersonaTools ---------------------------------------------------------------------------
 
     async def install(self, persona_id: str, tool: PersonaTool) -> None:
-        if tool.delivery is ToolDelivery.API:
+        if tool.delivery == ToolDelivery.API:
             await self._install_registry(persona_id, tool)
         else:
             await self._install_inline(persona_id, tool)

@@ -97,6 +97,8 @@ class StartConversation:
             raise AgentCapacity(
                 f"all {self.max_concurrent} conversation slots are in use; try again shortly",
                 RETRY_AFTER_FULL_S,
+                in_use=self.max_concurrent,
+                max_concurrent=self.max_concurrent,
             )
         try:
             started = await self.agent.start(

@@ -24,9 +24,9 @@ LEASE_S = 120.0  # longer than an attempt can take (a few calls of at most ~10 s
 BATCH = 10
 
 
-def retry_delay_s(failed_attempts: int) -> float:
+def retry_delay_s(failed_attempts: int, first_s: float = FIRST_RETRY_S) -> float:
     """5 s, 10 s, 20 s … at most 10 minutes: a persona that cannot be reached is not hammered."""
-    return min(MAX_RETRY_S, FIRST_RETRY_S * 2.0 ** max(0, failed_attempts - 1))
+    return min(MAX_RETRY_S, first_s * 2.0 ** max(0, failed_attempts - 1))
 
 
 @dataclass
@@ -38,6 +38,7 @@ class SyncPersonas:
     delivery: ToolDelivery
     webhook_url: str  # our webhook; the demo's id goes in its query
     poll_interval_s: float = 1.0
+    first_retry_s: float = FIRST_RETRY_S
 
     async def sync_now(self, demo_id: str) -> Demo:
         """An owner's "Sync now": one attempt at once, whatever its schedule; the demo with its outcome.
@@ -80,7 +81,7 @@ class SyncPersonas:
             await self._bring_in_step(demo, task)
         except DomainError as exc:
             attempts = task.attempts + 1
-            retry_at = self.clock.now() + timedelta(seconds=retry_delay_s(attempts))
+            retry_at = self.clock.now() + timedelta(seconds=retry_delay_s(attempts, self.first_retry_s))
             log.warning("persona sync of demo %s failed (attempt %d): %s", demo.id, attempts, exc.message)
             await self.queue.failed(task, f"{exc.code}: {exc.message}", retry_at)
             return

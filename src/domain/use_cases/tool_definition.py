@@ -42,7 +42,7 @@ def persona_tool(demo: Demo, delivery: ToolDelivery, webhook_url: str) -> Person
     account); as an app-message it is the persona's `play_video`."""
     if not demo.videos:
         return None
-    if delivery is ToolDelivery.API:
+    if delivery == ToolDelivery.API:
         name = registry_tool_name(demo.id)
         return PersonaTool(name, _description(demo), _parameters(demo), delivery, webhook_url)
     return PersonaTool(PLAY_VIDEO_TOOL, _description(demo), _parameters(demo), delivery)
