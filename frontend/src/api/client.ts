@@ -1,26 +1,47 @@
 // The HTTP API the page uses, with responses checked before the rest of the page trusts them.
 
-import { httpUrl, isObject, nonEmpty, str } from './guards';
+import { frameableUrl, httpUrl, isObject, nonEmpty, str } from './guards';
 import type {
   ConversationRef,
   Demo,
   Session,
+  StartedConversation,
   SupabaseAccess,
   VideoSummary,
   WebSocketAccess,
 } from './types';
 
+/** What else an error answer said, for pages that explain it in words. */
+export interface ApiErrorDetails {
+  /** The server's own sentence (`message`), when it sent one. */
+  serverMessage: string | null;
+  /** `Retry-After`, in seconds from now, when the answer had one. */
+  retryAfterS: number | null;
+  /** The whole JSON body (extra fields such as `in_use`, `suggestions`). */
+  body: unknown;
+}
+
 export class ApiError extends Error {
   readonly status: number;
   /** The server's `error` code (`unknown_demo`, …) when it sent one. */
   readonly code: string | null;
+  readonly details: ApiErrorDetails;
 
-  constructor(message: string, status: number, code: string | null = null) {
+  constructor(message: string, status: number, code: string | null = null, details: Partial<ApiErrorDetails> = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    this.details = { serverMessage: null, retryAfterS: null, body: null, ...details };
   }
+}
+
+/** `Retry-After` is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function retryAfterSeconds(value: string | null, now = Date.now()): number | null {
+  if (value === null || value.trim() === '') return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 async function requestJson(path: string, init: RequestInit = {}): Promise<unknown> {
@@ -30,7 +51,11 @@ async function requestJson(path: string, init: RequestInit = {}): Promise<unknow
   const body: unknown = await response.json().catch(() => null);
   if (!response.ok) {
     const code = isObject(body) ? str(body.error) : null;
-    throw new ApiError(`${init.method ?? 'GET'} ${path} answered ${response.status}`, response.status, code);
+    throw new ApiError(`${init.method ?? 'GET'} ${path} answered ${response.status}`, response.status, code, {
+      serverMessage: isObject(body) ? nonEmpty(body.message) : null,
+      retryAfterS: retryAfterSeconds(response.headers.get('Retry-After')),
+      body,
+    });
   }
   return body;
 }
@@ -52,7 +77,8 @@ export function parseDemo(value: unknown): Demo {
   const id = nonEmpty(value.id);
   const name = str(value.name);
   if (id === null || name === null || !Array.isArray(value.videos)) return malformed('demo');
-  return { id, name, videos: value.videos.map(parseVideo) };
+  // `public_start`: anyone with the page's address may start a conversation (DESIGN §12); absent means no.
+  return { id, name, public_start: value.public_start === true, videos: value.videos.map(parseVideo) };
 }
 
 function parseWebSocketAccess(value: unknown): WebSocketAccess | null {
@@ -128,4 +154,45 @@ export async function createSession(
   };
   if (signal) init.signal = signal;
   return parseSession(await requestJson(path, init));
+}
+
+const demoPath = (demoId: string) => `/api/demos/${encodeURIComponent(demoId)}`;
+
+/**
+ * Starts a Tavus conversation for the demo (DESIGN §12): with the owner token, or with none when the demo
+ * has `public_start`. The answer carries the session for it, so the page needs no second request.
+ */
+export async function startConversation(demoId: string, ownerToken: string | null): Promise<StartedConversation> {
+  const answer = await requestJson(`${demoPath(demoId)}/conversations`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      ...(ownerToken === null ? {} : { Authorization: `Bearer ${ownerToken}` }),
+    },
+    body: '{}',
+  });
+  if (!isObject(answer)) return malformed('conversation');
+  const conversationId = nonEmpty(answer.conversation_id);
+  if (conversationId === null) return malformed('conversation');
+  // The session is the sessions endpoint's answer; its ids default to the ones this answer names.
+  const session = parseSession({
+    demo_id: demoId,
+    conversation_id: conversationId,
+    ...(isObject(answer.session) ? answer.session : {}),
+  });
+  return {
+    conversation_id: conversationId,
+    conversation_url: frameableUrl(answer.conversation_url),
+    status: str(answer.status),
+    session,
+  };
+}
+
+/** Ends a conversation the service started; `token` is the owner token or that conversation's session token. */
+export async function endConversation(demoId: string, conversationId: string, token: string): Promise<void> {
+  await requestJson(`${demoPath(demoId)}/conversations/${encodeURIComponent(conversationId)}/end`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: '{}',
+  });
 }

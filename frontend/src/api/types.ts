@@ -9,6 +9,8 @@ export interface VideoSummary {
 export interface Demo {
   id: string;
   name: string;
+  /** Anyone with the page's address may start a conversation with the demo's agent (DESIGN §12). */
+  public_start: boolean;
   videos: VideoSummary[];
 }
 
@@ -48,4 +50,13 @@ export interface ConversationRef {
   conversation_url: string | null;
   /** A viewer link's proof that this page may follow the conversation; sent with every session request. */
   grant?: string;
+}
+
+/** A Tavus conversation the service started for the page (POST /api/demos/{id}/conversations). */
+export interface StartedConversation {
+  conversation_id: string;
+  /** The Daily room to frame; null when the answer had none the page may frame. */
+  conversation_url: string | null;
+  status: string | null;
+  session: Session;
 }

@@ -3,7 +3,7 @@
 
 import type { RefObject } from 'react';
 
-import { DailyFrame } from './DailyFrame';
+import { DailyFrame, type AppMessageHandler } from './DailyFrame';
 import { isDailyRoom } from './toolCallBridge';
 
 interface ConversationViewProps {
@@ -11,8 +11,8 @@ interface ConversationViewProps {
   conversationUrl: string | null;
   minimized: boolean;
   ended: boolean;
-  /** Set: a Daily room is embedded with daily-js and its app-messages are handed here. */
-  onAppMessage?: ((data: unknown) => void) | undefined;
+  /** Set: a Daily room is embedded with daily-js and its app-messages are handed here, with a way to answer. */
+  onAppMessage?: AppMessageHandler | undefined;
   ref?: RefObject<HTMLElement | null>;
 }
 

@@ -4,9 +4,14 @@
 
 import { useEffect, useRef, useState } from 'react';
 
+import type { SendToConversation } from './toolCallBridge';
+
+/** An app-message from the room, with a way to answer into the room (the Tavus tool result). */
+export type AppMessageHandler = (data: unknown, reply: SendToConversation) => void;
+
 interface DailyFrameProps {
   url: string;
-  onAppMessage: (data: unknown) => void;
+  onAppMessage: AppMessageHandler;
 }
 
 export function DailyFrame({ url, onAppMessage }: DailyFrameProps) {
@@ -23,17 +28,30 @@ export function DailyFrame({ url, onAppMessage }: DailyFrameProps) {
     if (parent === null) return;
     let cancelled = false;
     let destroy: (() => Promise<void>) | null = null;
-    import('@daily-co/daily-js').then(
+    import('./daily').then(
       ({ default: Daily }) => {
         if (cancelled) return;
         const call = Daily.createFrame(parent, {
           showLeaveButton: true,
           iframeStyle: { width: '100%', height: '100%', border: '0' },
         });
+        let gone = false;
+        const reply: SendToConversation = (message) => {
+          // An answer that arrives after the frame went away has no room to go to.
+          if (gone) return;
+          try {
+            call.sendAppMessage(message, '*');
+          } catch {
+            // Not (or no longer) in the meeting: the agent's call goes unanswered, as without the bridge.
+          }
+        };
         call.on('app-message', (event) => {
-          handler.current(event.data);
+          handler.current(event.data, reply);
         });
-        destroy = () => call.destroy();
+        destroy = () => {
+          gone = true;
+          return call.destroy();
+        };
         call.join({ url }).catch(() => {
           // The prebuilt UI inside the frame tells the viewer what went wrong (room gone, no camera…).
         });

@@ -1,9 +1,11 @@
-// The owner's side of a demo's page (DESIGN §8, §11): its videos (upload with real progress, inline rename,
-// delete with confirmation, durations), the play_video tool definition with a copy button, a viewer link
-// for a conversation, and the recent conversations with what each one played.
+// The owner's side of a demo's page (DESIGN §8, §11, §12): its videos (upload with real progress, inline
+// rename, delete with confirmation, durations), its Tavus persona (sync state, test conversation), the
+// play_video tool definition with a copy button, a viewer link for a conversation, and the recent
+// conversations with what each one played.
 
 import { useCallback, useEffect, useRef, useState, type DragEvent, type SubmitEvent } from 'react';
 
+import type { StartedConversation } from '../api/types';
 import {
   authConfig,
   deleteVideo,
@@ -19,8 +21,13 @@ import {
   type OwnerDemo,
   type OwnerVideo,
   type SupabaseProject,
+  type TavusConfig,
 } from './ownerApi';
 import type { OwnerSession } from './ownerSession';
+import { TavusSettings } from './TavusSettings';
+
+/** How often the demo is read again while its persona sync is pending or failed (retrying on the server). */
+export const SYNC_POLL_MS = 3000;
 
 interface Upload {
   key: string;
@@ -141,7 +148,14 @@ function VideoRow({
   );
 }
 
-export function OwnerDemoPanel({ demoId, owner }: { demoId: string; owner: OwnerSession }) {
+interface OwnerDemoPanelProps {
+  demoId: string;
+  owner: OwnerSession;
+  /** A test conversation started: the page follows it. */
+  onStarted: (started: StartedConversation) => void;
+}
+
+export function OwnerDemoPanel({ demoId, owner, onStarted }: OwnerDemoPanelProps) {
   const [demo, setDemo] = useState<OwnerDemo | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [uploads, setUploads] = useState<Upload[]>([]);
@@ -153,11 +167,14 @@ export function OwnerDemoPanel({ demoId, owner }: { demoId: string; owner: Owner
   const [linkProblem, setLinkProblem] = useState<string | null>(null);
   const counter = useRef(0);
   const [directTo, setDirectTo] = useState<SupabaseProject | null>(null);
+  const [tavus, setTavus] = useState<TavusConfig | null>(null);
 
   useEffect(() => {
     let live = true;
     void authConfig().then((config) => {
-      if (live) setDirectTo(config.directUploads);
+      if (!live) return;
+      setDirectTo(config.directUploads);
+      setTavus(config.tavus);
     }, () => undefined);
     return () => {
       live = false;
@@ -187,6 +204,25 @@ export function OwnerDemoPanel({ demoId, owner }: { demoId: string; owner: Owner
       window.clearTimeout(timer);
     };
   }, [refresh]);
+
+  // The sync runs on the server off the request path and retries with backoff: follow it until it settles.
+  const syncState = demo?.tavus.sync.state;
+  useEffect(() => {
+    if (syncState !== 'pending' && syncState !== 'failed') return;
+    let live = true;
+    const timer = window.setInterval(() => {
+      fetchOwnerDemo(owner.token, demoId).then(
+        (fresh) => {
+          if (live) setDemo(fresh);
+        },
+        () => undefined, // a missed poll is retried on the next tick
+      );
+    }, SYNC_POLL_MS);
+    return () => {
+      live = false;
+      window.clearInterval(timer);
+    };
+  }, [syncState, owner.token, demoId]);
 
   const start = (files: Iterable<File>) => {
     for (const file of files) {
@@ -316,6 +352,10 @@ export function OwnerDemoPanel({ demoId, owner }: { demoId: string; owner: Owner
           </ul>
         )}
       </div>
+
+      {demo !== null && (
+        <TavusSettings key={demo.id} demo={demo} token={owner.token} tavus={tavus} onDemo={setDemo} onStarted={onStarted} />
+      )}
 
       <div className="card">
         <h2>Viewer link</h2>

@@ -1,12 +1,13 @@
 // The owner's side in jsdom, HTTP faked at fetch and XMLHttpRequest: a sign-in is checked before it is kept
 // (and kept for the tab only), refusals are said in words, an owner opens sessions with the owner token,
-// and an upload shows its real progress and, when refused, why.
+// an upload shows its real progress and, when refused, why, and the Tavus section saves, syncs and
+// follows the persona's sync state.
 
-import { fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { createSession } from '../api/client';
-import { OwnerDemoPanel } from './OwnerDemoPanel';
+import { OwnerDemoPanel, SYNC_POLL_MS } from './OwnerDemoPanel';
 import { OwnerSignIn } from './OwnerSignIn';
 import { currentOwner, setOwner } from './ownerSession';
 
@@ -135,7 +136,7 @@ describe('OwnerDemoPanel', () => {
   });
 
   it('shows an upload\'s real progress, then 100 % once listed', async () => {
-    render(<OwnerDemoPanel demoId="d1" owner={{ token: 'tok-0123456789abcdef', owner: 'admin token' }} />);
+    render(<OwnerDemoPanel demoId="d1" owner={{ token: 'tok-0123456789abcdef', owner: 'admin token' }} onStarted={() => undefined} />);
     await screen.findByText('No videos yet.');
     fireEvent.change(screen.getByLabelText('Upload video'), {
       target: { files: [new File([new Uint8Array(10)], 'Pricing_tour.mp4', { type: 'video/mp4' })] },
@@ -155,12 +156,108 @@ describe('OwnerDemoPanel', () => {
   });
 
   it('says in words why an upload was refused, next to it', async () => {
-    render(<OwnerDemoPanel demoId="d1" owner={{ token: 'tok-0123456789abcdef', owner: 'admin token' }} />);
+    render(<OwnerDemoPanel demoId="d1" owner={{ token: 'tok-0123456789abcdef', owner: 'admin token' }} onStarted={() => undefined} />);
     await screen.findByText('No videos yet.');
     fireEvent.change(screen.getByLabelText('Upload video'), {
       target: { files: [new File(['hello'], 'notes.mp4', { type: 'video/mp4' })] },
     });
     FakeXhr.last?.answer(415, { error: 'unsupported_media_type', message: 'the file is not a video' });
     expect((await screen.findByRole('alert')).textContent).toBe('notes.mp4 is not an MP4, QuickTime or WebM video.');
+  });
+});
+
+describe('OwnerDemoPanel: the Tavus section', () => {
+  const owner = { token: 'tok-0123456789abcdef', owner: 'admin token' };
+  const demoWith = (sync: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    id: 'd1',
+    name: 'Acme',
+    public_start: false,
+    videos: [],
+    tavus: { persona_id: null, replica_id: null, sync: { state: 'off', synced_at: null, error: null, ...sync } },
+    ...extra,
+  });
+  const base = {
+    'GET /api/auth-config': () => json({ supabase: null, direct_uploads: null, tavus: { enabled: true, delivery: 'app_message' } }),
+    'GET /api/demos/d1/tool': () => json({ function: {} }),
+    'GET /api/demos/d1/conversations': () => json([]),
+  };
+  const syncText = () => screen.getByTestId('persona-sync').textContent;
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('saves persona, replica and public start with PATCH; "Sync now" shows the state it returns', async () => {
+    let patched: unknown = null;
+    route({
+      ...base,
+      'GET /api/demos/d1': () => json(demoWith({})),
+      'PATCH /api/demos/d1': (init) => {
+        patched = JSON.parse(init?.body as string);
+        return json(demoWith({ state: 'pending' }, { public_start: true, tavus: { persona_id: 'p9', replica_id: null, sync: { state: 'pending' } } }));
+      },
+      'POST /api/demos/d1/tavus/sync': (init) =>
+        new Headers(init?.headers).get('Authorization') === `Bearer ${owner.token}`
+          ? json(demoWith({ state: 'synced', synced_at: '2026-12-07T03:00:00Z' }))
+          : json({ error: 'unauthorized' }, 401),
+    });
+    render(<OwnerDemoPanel demoId="d1" owner={owner} onStarted={() => undefined} />);
+    await screen.findByTestId('persona-sync');
+    expect(syncText()).toContain('off');
+
+    fireEvent.change(screen.getByLabelText('Persona ID'), { target: { value: ' p9 ' } });
+    fireEvent.click(screen.getByLabelText('Anyone with the link may start a conversation'));
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => {
+      expect(syncText()).toContain('pending');
+    });
+    expect(patched).toEqual({ tavus: { persona_id: 'p9', replica_id: null }, public_start: true });
+    expect(screen.getByRole('status').textContent).toBe('Saved.');
+
+    fireEvent.click(screen.getByRole('button', { name: 'Sync now' }));
+    await waitFor(() => {
+      expect(syncText()).toContain('synced');
+    });
+    expect(syncText()).toContain(new Date('2026-12-07T03:00:00Z').toLocaleString());
+    expect(screen.getByRole('button', { name: 'Start test conversation' })).toBeTruthy();
+  });
+
+  it('shows a failed sync with its error and follows it by itself until it settles', async () => {
+    vi.useFakeTimers();
+    const answers = [
+      demoWith({ state: 'failed', error: 'Tavus answered 404: persona not found' }),
+      demoWith({ state: 'pending' }),
+      demoWith({ state: 'synced', synced_at: '2026-12-07T03:00:00Z' }),
+    ];
+    let reads = 0;
+    route({
+      ...base,
+      'GET /api/demos/d1': () => json(answers[Math.min(reads++, answers.length - 1)]),
+    });
+    render(<OwnerDemoPanel demoId="d1" owner={owner} onStarted={() => undefined} />);
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    expect(syncText()).toContain('failed');
+    expect(syncText()).toContain('Tavus answered 404: persona not found');
+
+    await act(() => vi.advanceTimersByTimeAsync(SYNC_POLL_MS));
+    expect(syncText()).toContain('pending');
+    await act(() => vi.advanceTimersByTimeAsync(SYNC_POLL_MS));
+    expect(syncText()).toContain('synced');
+
+    const settled = reads;
+    await act(() => vi.advanceTimersByTimeAsync(SYNC_POLL_MS * 5));
+    expect(reads).toBe(settled); // nothing left to follow
+  });
+
+  it('says why "Sync now" failed', async () => {
+    route({
+      ...base,
+      'GET /api/demos/d1': () => json(demoWith({})),
+      'POST /api/demos/d1/tavus/sync': () =>
+        json({ error: 'tavus_not_configured', message: 'This demo has no Tavus persona yet.' }, 409),
+    });
+    render(<OwnerDemoPanel demoId="d1" owner={owner} onStarted={() => undefined} />);
+    fireEvent.click(await screen.findByRole('button', { name: 'Sync now' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('This demo has no Tavus persona yet.');
   });
 });

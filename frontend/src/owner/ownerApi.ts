@@ -25,10 +25,28 @@ export interface OwnerVideo {
   content_type: string | null;
 }
 
+export type SyncState = 'off' | 'pending' | 'synced' | 'failed';
+
+/** The demo's Tavus persona and how its last sync went (DESIGN §12). */
+export interface DemoTavus {
+  persona_id: string | null;
+  replica_id: string | null;
+  sync: { state: SyncState; synced_at: string | null; error: string | null };
+}
+
 export interface OwnerDemo {
   id: string;
   name: string;
+  public_start: boolean;
+  tavus: DemoTavus;
   videos: OwnerVideo[];
+}
+
+/** What an owner may change of a demo with PATCH (any subset). */
+export interface DemoPatch {
+  name?: string;
+  public_start?: boolean;
+  tavus?: { persona_id: string | null; replica_id: string | null };
 }
 
 export interface Play {
@@ -84,11 +102,35 @@ function video(value: unknown): OwnerVideo {
   };
 }
 
+const SYNC_STATES: readonly string[] = ['off', 'pending', 'synced', 'failed'] satisfies SyncState[];
+
+function tavusOf(value: unknown): DemoTavus {
+  const tavus = isObject(value) ? value : {};
+  const sync = isObject(tavus.sync) ? tavus.sync : {};
+  const state = str(sync.state);
+  return {
+    persona_id: nonEmpty(tavus.persona_id),
+    replica_id: nonEmpty(tavus.replica_id),
+    sync: {
+      // A server without the Tavus fields has nothing to sync.
+      state: state !== null && SYNC_STATES.includes(state) ? (state as SyncState) : 'off',
+      synced_at: nonEmpty(sync.synced_at),
+      error: nonEmpty(sync.error),
+    },
+  };
+}
+
 function demo(value: unknown): OwnerDemo {
   if (!isObject(value) || nonEmpty(value.id) === null || !Array.isArray(value.videos)) {
     throw new OwnerApiError('malformed demo', 0, null, null);
   }
-  return { id: String(value.id), name: str(value.name) ?? '', videos: value.videos.map(video) };
+  return {
+    id: String(value.id),
+    name: str(value.name) ?? '',
+    public_start: value.public_start === true,
+    tavus: tavusOf(value.tavus),
+    videos: value.videos.map(video),
+  };
 }
 
 const demoPath = (demoId: string) => `/api/demos/${encodeURIComponent(demoId)}`;
@@ -104,6 +146,15 @@ export async function createDemo(token: string, name: string): Promise<OwnerDemo
 
 export async function fetchOwnerDemo(token: string, demoId: string): Promise<OwnerDemo> {
   return demo(await call(token, demoPath(demoId)));
+}
+
+export async function updateDemo(token: string, demoId: string, patch: DemoPatch): Promise<OwnerDemo> {
+  return demo(await call(token, demoPath(demoId), json('PATCH', patch)));
+}
+
+/** Runs the persona sync now (instead of waiting for the background retry) and answers the demo after it. */
+export async function syncPersona(token: string, demoId: string): Promise<OwnerDemo> {
+  return demo(await call(token, `${demoPath(demoId)}/tavus/sync`, { method: 'POST' }));
 }
 
 export async function renameVideo(token: string, demoId: string, videoId: string, title: string): Promise<OwnerVideo> {
@@ -151,12 +202,33 @@ function project(value: unknown): SupabaseProject | null {
   return url && anonKey ? { url, anon_key: anonKey } : null;
 }
 
-/** How owners sign in (Supabase Auth, where set up) and where uploads go (the Supabase bucket, where used). */
-export async function authConfig(): Promise<{ signIn: SupabaseProject | null; directUploads: SupabaseProject | null }> {
+export interface TavusConfig {
+  /** The server has TAVUS_API_KEY: it can start conversations and sync personas. */
+  enabled: boolean;
+  delivery: 'app_message' | 'api';
+}
+
+export interface AuthConfig {
+  signIn: SupabaseProject | null;
+  directUploads: SupabaseProject | null;
+  tavus: TavusConfig;
+}
+
+const TAVUS_OFF: TavusConfig = { enabled: false, delivery: 'app_message' };
+
+function tavusConfig(value: unknown): TavusConfig {
+  // A server that predates the field has no Tavus integration.
+  if (!isObject(value)) return TAVUS_OFF;
+  return { enabled: value.enabled === true, delivery: value.delivery === 'api' ? 'api' : 'app_message' };
+}
+
+/** How owners sign in (Supabase Auth, where set up), where uploads go (the Supabase bucket, where used),
+ * and whether the server speaks to Tavus. */
+export async function authConfig(): Promise<AuthConfig> {
   const response = await fetch('/api/auth-config', { headers: { Accept: 'application/json' } });
   const body: unknown = await response.json().catch(() => null);
-  if (!response.ok || !isObject(body)) return { signIn: null, directUploads: null };
-  return { signIn: project(body.supabase), directUploads: project(body.direct_uploads) };
+  if (!response.ok || !isObject(body)) return { signIn: null, directUploads: null, tavus: TAVUS_OFF };
+  return { signIn: project(body.supabase), directUploads: project(body.direct_uploads), tavus: tavusConfig(body.tavus) };
 }
 
 function sendWithProgress(

@@ -6,15 +6,21 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../App';
 import { FakeWebSocket, playFrame } from '../test/fakes';
 
-// daily-js's prebuilt frame, recorded: createFrame(parent, options) → join({url}), on('app-message', cb).
+// daily-js's prebuilt frame, recorded: createFrame(parent, options) → join({url}), on('app-message', cb),
+// sendAppMessage(data, to).
 const daily = vi.hoisted(() => ({
-  frames: [] as { parent: HTMLElement; joined: string[]; handlers: Map<string, (event: unknown) => void> }[],
+  frames: [] as {
+    parent: HTMLElement;
+    joined: string[];
+    handlers: Map<string, (event: unknown) => void>;
+    sent: unknown[];
+  }[],
   destroyed: 0,
 }));
 vi.mock('@daily-co/daily-js', () => ({
   default: {
     createFrame(parent: HTMLElement) {
-      const frame = { parent, joined: [] as string[], handlers: new Map<string, (event: unknown) => void>() };
+      const frame = { parent, joined: [] as string[], handlers: new Map<string, (event: unknown) => void>(), sent: [] as unknown[] };
       daily.frames.push(frame);
       return {
         on(event: string, handler: (event: unknown) => void) {
@@ -23,6 +29,9 @@ vi.mock('@daily-co/daily-js', () => ({
         join({ url }: { url: string }) {
           frame.joined.push(url);
           return Promise.resolve();
+        },
+        sendAppMessage(data: unknown) {
+          frame.sent.push(data);
         },
         destroy() {
           daily.destroyed += 1;
@@ -249,6 +258,15 @@ describe('DemoConfigurationPage', () => {
     const forwarded = fetchMock.mock.calls.filter(([url]) => typeof url === 'string' && url.endsWith('/tool-calls'));
     expect(forwarded).toHaveLength(1);
     expect(new Headers(forwarded[0]?.[1]?.headers).get('Authorization')).toBe('Bearer token-1');
+    // The backend refused it (this fake answers 404): the agent hears that nothing plays.
+    await waitFor(() => {
+      expect(frame.sent).toEqual([
+        expect.objectContaining({
+          event_type: 'conversation.tool_result',
+          properties: expect.objectContaining({ tool_call_id: 'call_1', status: 'error' }) as unknown,
+        }),
+      ]);
+    });
     unmount();
     expect(daily.destroyed).toBeGreaterThan(0);
   });

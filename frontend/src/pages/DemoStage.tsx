@@ -1,11 +1,12 @@
 // The live part of DemoConfigurationPage: session → channel → layout. Events from the channel drive the
-// layout reducer; the conversation and the player render from its state.
+// layout reducer; the conversation and the player render from its state. A conversation the service
+// started for this page (DESIGN §12) comes with its session already open and can be ended from here.
 
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 
-import { ApiError, createSession, fetchDemo } from '../api/client';
+import { ApiError, createSession, endConversation, fetchDemo } from '../api/client';
 import { currentOwner } from '../owner/ownerSession';
-import type { ConversationRef } from '../api/types';
+import type { ConversationRef, Session } from '../api/types';
 import { createEventFilter } from '../channel/eventFilter';
 import type { ChannelEvent } from '../channel/events';
 import { AppHeader } from '../components/AppHeader';
@@ -14,7 +15,7 @@ import { EmptyState } from '../components/EmptyState';
 import { DemoPanel } from '../components/DemoPanel';
 import { RetryBanner } from '../components/RetryBanner';
 import { ConversationView } from '../conversation/ConversationView';
-import { forwardToolCall, isToolCallMessage } from '../conversation/toolCallBridge';
+import { bridgeToolCall, isToolCallMessage, type SendToConversation } from '../conversation/toolCallBridge';
 import { useAsync } from '../hooks/useAsync';
 import { useChannel } from '../hooks/useChannel';
 import {
@@ -42,23 +43,84 @@ function announcement(layout: LayoutState): string {
   }
 }
 
-export function DemoStage({ demoId, conversation }: { demoId: string; conversation: ConversationRef }) {
+/** A conversation the service started for this page: its first session, and the way back to the idle page. */
+export interface StartedStage {
+  session: Session;
+  /** After "End", or when the channel says the conversation is over. */
+  onEnded: () => void;
+}
+
+/** Answers to "end" that mean the conversation is already over (or was never ours to end): leave anyway. */
+const ALREADY_OVER = new Set([403, 404, 409, 410]);
+
+function EndControl({ onEnd }: { onEnd: () => Promise<void> }) {
+  const [busy, setBusy] = useState(false);
+  return (
+    <button
+      type="button"
+      className="button button--small"
+      disabled={busy}
+      onClick={() => {
+        setBusy(true);
+        void onEnd().finally(() => {
+          setBusy(false);
+        });
+      }}
+    >
+      End
+    </button>
+  );
+}
+
+interface DemoStageProps {
+  demoId: string;
+  conversation: ConversationRef;
+  started?: StartedStage | undefined;
+}
+
+export function DemoStage({ demoId, conversation, started }: DemoStageProps) {
   const sessionKey = `${demoId}\n${conversation.conversation_id}`;
   const [attempt, setAttempt] = useState(0);
   const ownerToken = currentOwner()?.token;
-  const session = useAsync((signal) => createSession(demoId, conversation, signal, ownerToken), sessionKey, attempt);
+  // The newest session (renewals replace it): its token proves who we are to the bridge, renewals and "End".
+  const latest = useRef<Session | null>(started?.session ?? null);
+  const latestToken = () => latest.current?.websocket?.token;
+  // A fresh session of the same conversation, for a retry or when the current tokens are about to expire.
+  // A started conversation has no grant: its own session token (or the owner's) is the proof (DESIGN §12).
+  const openSession = async (signal?: AbortSignal) => {
+    const fresh =
+      started === undefined
+        ? await createSession(demoId, conversation, signal, ownerToken)
+        : await createSession(
+            demoId,
+            { conversation_id: conversation.conversation_id, conversation_url: null },
+            signal,
+            ownerToken ?? latestToken(),
+          );
+    latest.current = fresh;
+    return fresh;
+  };
+  const session = useAsync(
+    (signal) => (started !== undefined && attempt === 0 ? Promise.resolve(started.session) : openSession(signal)),
+    sessionKey,
+    attempt,
+  );
   const demo = useAsync((signal) => fetchDemo(demoId, signal), demoId);
   const [layout, dispatch] = useReducer(layoutReducer, initialLayout);
   const conversationRef = useRef<HTMLElement>(null);
   const [accepts] = useState(() => createEventFilter(conversation.conversation_id));
+  const [endProblem, setEndProblem] = useState<string | null>(null);
 
   const onEvent = (event: ChannelEvent) => {
     if (!accepts(event)) return;
     if (event.kind === 'play_video') dispatch({ type: 'play', video: event.payload });
-    else dispatch({ type: 'session_ended' });
+    else {
+      dispatch({ type: 'session_ended' });
+      // A conversation started here is over for good: back to the page that offers a new one.
+      started?.onEnded();
+    }
   };
-  // A fresh session of the same conversation: new tokens when the current ones are about to expire.
-  const renew = () => createSession(demoId, conversation, undefined, ownerToken);
+  const renew = () => openSession();
   const current = session.status === 'ready' ? session.value : null;
   // The conversation URL is framed (camera and microphone allowed) only once the server has accepted it:
   // it refuses hosts outside CONVERSATION_URL_HOSTS. Sticky, so a session renewal never drops the call.
@@ -67,17 +129,39 @@ export function DemoStage({ demoId, conversation }: { demoId: string; conversati
   const channelState = useChannel(current, renew, onEvent);
   const connection = session.status === 'loading' ? 'connecting' : channelState;
 
-  // Tavus tool calls seen as Daily app-messages go to the backend, bound to this session's channel.
-  const sessionToken = current?.websocket?.token ?? null;
+  useEffect(() => {
+    if (current !== null) latest.current = current;
+  }, [current]);
+
+  // Tavus tool calls seen as Daily app-messages go to the backend, bound to this session's channel, and
+  // the backend's answer goes back into the room for the agent.
   const channel = current?.channel ?? null;
+  const conversationId = conversation.conversation_id;
   const onAppMessage = useCallback(
-    (data: unknown) => {
-      if (channel !== null && sessionToken !== null && isToolCallMessage(data)) {
-        void forwardToolCall(channel, sessionToken, data);
+    (data: unknown, reply: SendToConversation) => {
+      const token = latest.current?.websocket?.token ?? null;
+      if (channel !== null && token !== null && isToolCallMessage(data)) {
+        void bridgeToolCall(channel, token, data, reply, conversationId);
       }
     },
-    [channel, sessionToken],
+    [channel, conversationId],
   );
+
+  const end = async () => {
+    if (started === undefined) return;
+    const token = currentOwner()?.token ?? latestToken();
+    setEndProblem(null);
+    try {
+      if (token === undefined) throw new Error('no session to end it with');
+      await endConversation(demoId, conversationId, token);
+    } catch (error) {
+      if (!(error instanceof ApiError && ALREADY_OVER.has(error.status))) {
+        setEndProblem('The conversation could not be ended. Check the connection and try again.');
+        return;
+      }
+    }
+    started.onEnded();
+  };
 
   const act = useCallback((action: LayoutAction) => {
     // A closed player hands keyboard focus to the conversation instead of dropping it on <body>.
@@ -120,9 +204,15 @@ export function DemoStage({ demoId, conversation }: { demoId: string; conversati
   return (
     <div className={`app app--stage${minimized ? ' is-playing' : ''}`}>
       <AppHeader title={demoName ?? 'Demo'}>
+        {started !== undefined && <EndControl onEnd={end} />}
         <ConnectionBadge state={connection} via={current === null ? null : TRANSPORT_LABELS[current.transport]} />
       </AppHeader>
       <main className="stage">
+        {endProblem !== null && (
+          <div className="banner" role="alert">
+            <span>{endProblem}</span>
+          </div>
+        )}
         {session.status === 'error' && (
           <RetryBanner
             message="Could not start the session."
