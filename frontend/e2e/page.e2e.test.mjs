@@ -25,17 +25,17 @@
 // (<repo>/.venv/bin/demo-relay, or DEMO_RELAY_BIN) and Chromium at /usr/bin/chromium (or CHROMIUM_BIN).
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { createWriteStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
+
+import { SERVICE_BIN, children, freePort, sleep, startProcess, stopProcess, until, waitReady } from './processes.mjs';
 
 const FRONTEND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const REPO = path.resolve(FRONTEND, '..');
@@ -44,7 +44,7 @@ const FIXTURES = path.resolve(REPO, '..', 'shared', 'fixtures', 'tavus');
 // (SCREENSHOTS_DIR=e2e/__screenshots__) replaces the committed ones, so `make test` leaves the tree clean.
 const SCREENSHOTS = path.resolve(FRONTEND, process.env.SCREENSHOTS_DIR ?? path.join('e2e', '.screenshots'));
 const DIST = path.resolve(process.env.FRONTEND_DIST ?? path.join(FRONTEND, '..', 'src', 'entrypoints', 'http', 'page'));
-const SERVICE_BIN = process.env.DEMO_RELAY_BIN ?? path.join(REPO, '.venv', 'bin', 'demo-relay');
+
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const SECRET = `e2e-${randomUUID()}`;
 // The owner's token: the test mints a viewer link per conversation, as an owner would for a prospect.
@@ -69,92 +69,6 @@ const MAX_CORNER_SHARE = 0.35;
 
 /** @type {import('playwright-core').Browser | undefined} */
 let browser;
-
-// ---------- the processes (every one started here is stopped at the end, failure or not) ----------
-
-/** @type {Set<import('node:child_process').ChildProcess>} */
-const children = new Set();
-
-function startProcess(args, env, logFile) {
-  const log = createWriteStream(logFile);
-  const child = spawn(SERVICE_BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  return child;
-}
-
-async function stopProcess(child) {
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  let timer;
-  const grace = new Promise((resolve) => {
-    timer = setTimeout(() => resolve(false), 20_000); // cleared below: a pending timer would hold the run 20 s
-  });
-  const stopped = await Promise.race([exited.then(() => true), grace]);
-  clearTimeout(timer);
-  if (!stopped) {
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
-// Last resort when the runner ends this file abruptly (a timeout, an uncaught error): no orphans.
-process.once('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => {
-        resolve(typeof address === 'object' && address !== null ? address.port : 0);
-      });
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `read` until `accept(value)`; fails with the last value seen. */
-async function until(what, read, accept, timeoutMs = 15_000, everyMs = 100) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      last = await read();
-      if (accept(last)) return last;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      assert.fail(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);
-    }
-    await sleep(everyMs);
-  }
-}
-
-/** Waits for `url` to answer 200 while `child` runs; the log in the error otherwise. */
-async function waitReady(what, child, url, logFile) {
-  await until(
-    what,
-    async () => {
-      if (child.exitCode !== null) throw new Error(`${what}: exited with ${String(child.exitCode)}`);
-      return (await fetch(url)).status;
-    },
-    (status) => status === 200,
-    60_000,
-    200,
-  ).catch(async (error) => {
-    const output = await readFile(logFile, 'utf8').catch(() => '');
-    throw new Error(`${String(error)}\n--- ${path.basename(logFile)} ---\n${output}`);
-  });
-}
 
 // ---------- the stacks: a `demo-relay serve` (and, for Supabase, the fake it talks to) ----------
 
