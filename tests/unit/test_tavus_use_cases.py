@@ -308,3 +308,12 @@ async def test_the_reaper_retries_when_tavus_is_down() -> None:
 
 def _seconds(value: float) -> timedelta:
     return timedelta(seconds=value)
+
+
+async def test_a_started_conversation_the_page_cannot_get_is_ended_at_once() -> None:
+    world = World()
+    world.conversations.demo_of["c000001"] = "another-demo"  # registering it will fail
+    with pytest.raises(errors.ConversationConflict):
+        await world.start.execute(world.demo.id, owner=True)
+    assert world.agent.ended == ["c000001"]  # not billed until Tavus's own timeouts
+    assert world.slots.open == 0

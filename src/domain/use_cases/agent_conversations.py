@@ -117,12 +117,25 @@ class StartConversation:
         except BaseException:
             await asyncio.shield(self.slots.release(reservation))
             raise
-        await self.slots.activate(reservation, started.conversation_id)
-        # Registered by the server itself: the conversation is the demo's, and the page needs no proof.
-        session = await self.sessions.execute(
-            demo.id, started.conversation_id, started.conversation_url, owner=True
-        )
+        try:
+            await self.slots.activate(reservation, started.conversation_id)
+            # Registered by the server itself: the conversation is the demo's, and the page needs no proof.
+            session = await self.sessions.execute(
+                demo.id, started.conversation_id, started.conversation_url, owner=True
+            )
+        except BaseException:
+            # Nobody will join a conversation whose page never got it: end it now rather than bill it.
+            await asyncio.shield(self._abandon(started.conversation_id))
+            raise
         return ConversationStart(started, session)
+
+    async def _abandon(self, conversation_id: str) -> None:
+        assert self.agent is not None
+        try:
+            await self.agent.end(conversation_id)
+            await self.slots.finish(conversation_id)
+        except DomainError as exc:  # Tavus's own timeouts end it (participant_absent_timeout), the reaper
+            log.warning("could not end abandoned conversation %s: %s", conversation_id, exc.message)
 
     async def _startable(self, demo_id: str, owner: bool) -> Demo:
         demo = await self.catalog.get_demo(demo_id)

@@ -8,13 +8,13 @@ from dataclasses import dataclass, replace
 
 from demo_relay.domain.errors import InvalidRequest, InvalidToken
 from demo_relay.domain.models import (
-    PLAY_VIDEO_TOOL,
     ChannelAccess,
     Duplicate,
     Ignored,
     IgnoredEvent,
     LifecycleEvent,
     WebhookOutcome,
+    is_play_video,
 )
 from demo_relay.domain.ports import ConversationDirectory
 from demo_relay.domain.use_cases.dedupe import dedupe_key
@@ -41,7 +41,7 @@ class ForwardToolCall:
             raise InvalidRequest(f"the bridge takes tool calls only, not {event.event_type!r}")
         if isinstance(event, IgnoredEvent):
             return Ignored(event.reason)
-        if event.name != PLAY_VIDEO_TOOL:
+        if not is_play_video(event.name):
             return Ignored(f"tool {event.name[:64]!r} is not handled here")
         # Its own key space: a page can never pre-claim the key of a signed delivery and turn it into a
         # duplicate (nor the other way round).

@@ -19,6 +19,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from demo_relay.config import Settings
 from demo_relay.domain.errors import InvalidToken
+from demo_relay.domain.models import channel_for
 from demo_relay.domain.ports import ChannelTokens
 from demo_relay.domain.use_cases.agent_conversations import EndConversation, StartConversation
 from demo_relay.domain.use_cases.persona_sync import SyncPersonas
@@ -117,26 +118,23 @@ async def end_conversation(
     end_conversation: NamedDependency[EndConversation],
     tokens: NamedDependency[SkipValidation[ChannelTokens]],
 ) -> EndedOut:
-    token_conversation = _session_conversation(tokens, bearer_token(request))
+    token_conversation = _session_conversation(tokens, bearer_token(request), demo_id)
     if token_conversation is None:
         await identify_owner(request)  # no token: 401; not an owner's: 401 / 403
     await end_conversation.execute(demo_id, conversation_id, token_conversation=token_conversation)
     return EndedOut(conversation_id, "ended")
 
 
-def _session_conversation(tokens: ChannelTokens, bearer: str | None) -> str | None:
+def _session_conversation(tokens: ChannelTokens, bearer: str | None, demo_id: str) -> str | None:
     """The conversation a bearer session token is bound to; None when the bearer is not a session token
-    (it may be an owner's). A demo-wide (owner's watch) session token ends nothing."""
+    (it may be an owner's). A demo-wide (owner's watch) session token, or another demo's, ends nothing."""
     if bearer is None:
         return None
     try:
-        tokens.channel_of(bearer)
+        channel = tokens.channel_of(bearer)
         conversation = tokens.conversation_of(bearer)
     except InvalidToken:
         return None
-    if conversation is None:
-        raise InvalidToken("a demo-wide session token ends no conversation")
+    if conversation is None or channel != channel_for(demo_id):
+        raise InvalidToken("this session token ends no conversation of this demo")
     return conversation
-
-
-tavus_handlers = [sync_now, start_conversation, end_conversation]
