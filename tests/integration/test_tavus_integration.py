@@ -633,3 +633,15 @@ async def test_a_persona_answered_in_the_documented_data_envelope_syncs_too(stac
         await stack.set_persona()
         await sync_state(stack, "synced")
         assert [t["function"]["name"] for t in stack.inline_tools()] == ["book_meeting", "play_video"]
+
+
+async def test_starts_are_limited_per_client_and_the_path_allows_both_methods(stack_factory: Any) -> None:
+    async with stack_factory(rate_limit_sessions_per_min=2, tavus_max_concurrent=10) as stack:
+        await stack.set_persona(public_start=True)
+        assert [(await stack.start(headers={})).status_code for _ in range(2)] == [201, 201]
+        limited = await stack.start(headers={})
+        assert (limited.status_code, limited.json()["error"]) == (429, "too_many_requests")
+        assert int(limited.headers["retry-after"]) >= 1
+        assert len(stack.tavus.fake.conversations) == 2
+        options = await stack.http.options(f"/api/demos/{stack.demo_id}/conversations")
+        assert options.headers["allow"] == "GET, OPTIONS, POST"

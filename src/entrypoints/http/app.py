@@ -36,7 +36,7 @@ from demo_relay.entrypoints.http.metrics import Metrics, metrics_endpoint
 from demo_relay.entrypoints.http.openapi import COMPONENTS, state_conversation_url_rule
 from demo_relay.entrypoints.http.owner import direct_upload_handlers, open_handlers, owner_handlers
 from demo_relay.entrypoints.http.pages import openapi_viewer, page_handlers
-from demo_relay.entrypoints.http.tavus import end_conversation, start_conversation, sync_now
+from demo_relay.entrypoints.http.tavus import end_conversation, start_conversation_route, sync_now
 from demo_relay.entrypoints.http.webhook import session_tool_call, tavus_webhook
 from demo_relay.entrypoints.http.ws import ws_handler
 
@@ -96,13 +96,7 @@ def create_app(
         *owner_handlers,
         sync_now,
         end_conversation,
-        # Anyone may start one where a demo allows public starts: each costs Tavus minutes, so per client
-        # address it is limited like sessions (the concurrency cap bounds the total).
-        Router(
-            "/",
-            route_handlers=[start_conversation],
-            middleware=[per_minute("conversations", settings.rate_limit_sessions_per_min).middleware],
-        ),
+        start_conversation_route(settings.rate_limit_sessions_per_min),
         *(direct_upload_handlers if settings.storage == "supabase" else []),
         *open_handlers,
         Router(

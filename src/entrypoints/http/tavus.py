@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, post
 from litestar.di import NamedDependency
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, JSONBody, SkipValidation
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -26,6 +27,7 @@ from demo_relay.domain.use_cases.persona_sync import SyncPersonas
 from demo_relay.entrypoints.http.auth import bearer_token, identify_owner, owner_guard
 from demo_relay.entrypoints.http.bodies import strict
 from demo_relay.entrypoints.http.demos import demo_out, session_out
+from demo_relay.entrypoints.http.limits import per_minute
 from demo_relay.entrypoints.http.openapi import OWNER, OWNER_OR_PUBLIC, OWNER_OR_SESSION, errors
 from demo_relay.entrypoints.http.schemas import DemoOut, SessionOut
 
@@ -70,13 +72,6 @@ async def sync_now(
     return demo_out(await sync_personas.sync_now(demo_id), settings.tavus_enabled)
 
 
-@post(
-    "/api/demos/{demo_id:str}/conversations",
-    status_code=HTTP_201_CREATED,
-    summary="Start a conversation with the demo's agent (owner token; anyone where public_start is on)",
-    responses=errors(400, 401, 403, 404, 409, 422, 429, 502, 503),
-    security=OWNER_OR_PUBLIC,
-)
 async def start_conversation(
     demo_id: FromPath[str],
     data: JSONBody[ConversationIn],
@@ -102,6 +97,20 @@ async def start_conversation(
         conversation.status,
         session_out(started.session),
     )
+
+
+def start_conversation_route(per_client_per_min: int) -> HTTPRouteHandler:
+    """The start route, limited per client address: where a demo allows public starts anyone may start
+    one, and each costs Tavus minutes (the concurrency cap bounds the total, this one client's share). A
+    handler of its own per app, so the limit is the app's setting and the path's OPTIONS stays one."""
+    return post(
+        "/api/demos/{demo_id:str}/conversations",
+        status_code=HTTP_201_CREATED,
+        summary="Start a conversation with the demo's agent (owner token; anyone where public_start is on)",
+        responses=errors(400, 401, 403, 404, 409, 422, 429, 502, 503),
+        security=OWNER_OR_PUBLIC,
+        middleware=[per_minute("conversations", per_client_per_min).middleware],
+    )(start_conversation)
 
 
 @post(
