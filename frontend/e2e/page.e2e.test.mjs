@@ -27,7 +27,7 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -35,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
-import { SERVICE_BIN, children, freePort, sleep, startProcess, stopProcess, until, waitReady } from './processes.mjs';
+import { SERVICE_BIN, children, freePort, scratchStack, serviceEnv, sleep, startProcess, stopProcess, until, waitReady } from './processes.mjs';
 
 const FRONTEND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const REPO = path.resolve(FRONTEND, '..');
@@ -91,22 +91,10 @@ let browser;
 async function startStack(transport, { privateChannels = false } = {}) {
   assert.ok(!privateChannels || transport === 'supabase', 'private channels are a Supabase feature');
   const flavour = `${transport}${privateChannels ? '-private' : ''}`;
-  const dataDir = await mkdtemp(path.join(tmpdir(), `demo-relay-page-e2e-${flavour}-`));
-  const started = [];
-  const stop = async () => {
-    // serve first: it talks to the fake while it shuts down
-    for (const child of started.reverse()) await stopProcess(child);
-    await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
-  };
+  const { dataDir, started, stop } = await scratchStack(`demo-relay-page-e2e-${flavour}-`);
   try {
-    const env = { ...process.env };
     // The service's own settings come from this test alone (no outside database, Supabase or origins).
-    for (const key of Object.keys(env)) {
-      if (key.startsWith('SUPABASE_') || key.startsWith('NOTIFIER') || key.startsWith('STORAGE')) delete env[key];
-    }
-    for (const key of ['DATABASE_URL', 'REALTIME_PRIVATE', 'PUBLIC_BASE_URL', 'ALLOWED_ORIGINS', 'HOST']) {
-      delete env[key];
-    }
+    const env = serviceEnv();
     /** @type {Partial<Stack>} */
     const stack = { transport, label: transport === 'supabase' ? 'Supabase' : 'WebSocket', private: privateChannels };
 

@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -96,3 +97,31 @@ export async function waitReady(what, child, url, logFile) {
   });
 }
 
+
+/**
+ * The environment a test's own `demo-relay` processes start from: this process's, without any setting
+ * that would point the service somewhere else (a database, Supabase, Tavus, origins): each test sets its own.
+ */
+export function serviceEnv() {
+  const env = { ...process.env };
+  const prefixes = ['SUPABASE_', 'NOTIFIER', 'STORAGE', 'TAVUS_'];
+  for (const key of Object.keys(env)) {
+    if (prefixes.some((prefix) => key.startsWith(prefix))) delete env[key];
+  }
+  for (const key of ['DATABASE_URL', 'REALTIME_PRIVATE', 'PUBLIC_BASE_URL', 'ALLOWED_ORIGINS', 'HOST']) delete env[key];
+  return env;
+}
+
+/**
+ * A scratch folder for one stack's processes and logs, and `stop()`, which stops what was pushed onto
+ * `started` (the last started first: serve talks to the fakes while it shuts down) and removes the folder.
+ */
+export async function scratchStack(prefix) {
+  const dataDir = await mkdtemp(path.join(tmpdir(), prefix));
+  const started = [];
+  const stop = async () => {
+    for (const child of started.reverse()) await stopProcess(child);
+    await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
+  };
+  return { dataDir, started, stop };
+}

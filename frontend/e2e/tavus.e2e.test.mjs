@@ -18,8 +18,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 import { fakeDailyModule } from './fakeDaily.mjs';
-import { SERVICE_BIN, children, freePort, startProcess, stopProcess, until, waitReady } from './processes.mjs';
+import { SERVICE_BIN, children, freePort, scratchStack, serviceEnv, startProcess, stopProcess, until, waitReady } from './processes.mjs';
 
 const FRONTEND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = path.resolve(process.env.FRONTEND_DIST ?? path.join(FRONTEND, '..', 'src', 'entrypoints', 'http', 'page'));
@@ -47,20 +45,9 @@ let browser;
  * @param {'app_message' | 'api'} delivery
  */
 async function startStack(delivery) {
-  const dataDir = await mkdtemp(path.join(tmpdir(), `demo-relay-tavus-e2e-${delivery}-`));
-  const started = [];
-  const stop = async () => {
-    for (const child of started.reverse()) await stopProcess(child);
-    await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
-  };
+  const { dataDir, started, stop } = await scratchStack(`demo-relay-tavus-e2e-${delivery}-`);
   try {
-    const env = { ...process.env };
-    for (const key of Object.keys(env)) {
-      if (key.startsWith('SUPABASE_') || key.startsWith('NOTIFIER') || key.startsWith('STORAGE') || key.startsWith('TAVUS_')) {
-        delete env[key];
-      }
-    }
-    for (const key of ['DATABASE_URL', 'PUBLIC_BASE_URL', 'ALLOWED_ORIGINS', 'HOST']) delete env[key];
+    const env = serviceEnv();
 
     const tavusPort = await freePort();
     const tavus = `http://127.0.0.1:${tavusPort}`;

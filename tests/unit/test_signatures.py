@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from demo_relay.adapters.signatures import standard_webhooks, tavus_hmac, verifiers_for
+from demo_relay.adapters.signatures.callback_token import CallbackTokenVerifier, HmacCallbackTokens
 from demo_relay.adapters.signatures.standard_webhooks import StandardWebhooksVerifier
 from demo_relay.adapters.signatures.tavus_hmac import TavusHmacVerifier
 from demo_relay.adapters.signatures.url_token import UrlTokenVerifier
@@ -171,3 +172,26 @@ def test_stale_is_reported_only_when_it_is_the_only_failure() -> None:
     with pytest.raises(errors.AuthenticationFailed) as caught:
         authenticate(schemes, mixed, late)
     assert caught.value.code == "invalid_signature"
+
+
+def test_a_callback_token_verifies_for_its_demo_under_any_configured_secret_only() -> None:
+    old, new = "old-secret-0123456789", "new-secret-0123456789"
+    token = HmacCallbackTokens([old]).issue("demo-a")
+    verifier = CallbackTokenVerifier([new, old])  # rotated: the new secret first, the old still accepted
+
+    def verdict(query: dict[str, str]) -> Verdict:
+        return verifier.verify(InboundRequest(b"{}", {}, query), datetime.now(UTC))
+
+    assert verdict({"demo_id": "demo-a", "callback_token": token}) is Verdict.VALID
+    assert verdict({"demo_id": "demo-a", "callback_token": token.upper()}) is Verdict.VALID
+    assert verdict({"demo_id": "demo-b", "callback_token": token}) is Verdict.INVALID
+    assert verdict({"callback_token": token}) is Verdict.INVALID  # no demo named
+    assert verdict({"demo_id": "demo-a", "callback_token": "é" + token[1:]}) is Verdict.INVALID
+    assert verdict({"demo_id": "demo-a"}) is Verdict.ABSENT
+    assert old not in token and new not in HmacCallbackTokens([new]).issue("demo-a")
+    assert (
+        CallbackTokenVerifier([new]).verify(
+            InboundRequest(b"{}", {}, {"demo_id": "demo-a", "callback_token": token}), datetime.now(UTC)
+        )
+        is Verdict.INVALID
+    )  # once the old secret is gone, its tokens are too

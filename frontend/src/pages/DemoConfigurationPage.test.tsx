@@ -4,43 +4,10 @@ import { act, fireEvent, render, screen, waitFor } from '@testing-library/react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { App } from '../App';
+import { daily, resetDaily } from '../test/daily';
 import { FakeWebSocket, playFrame } from '../test/fakes';
 
-// daily-js's prebuilt frame, recorded: createFrame(parent, options) → join({url}), on('app-message', cb),
-// sendAppMessage(data, to).
-const daily = vi.hoisted(() => ({
-  frames: [] as {
-    parent: HTMLElement;
-    joined: string[];
-    handlers: Map<string, (event: unknown) => void>;
-    sent: unknown[];
-  }[],
-  destroyed: 0,
-}));
-vi.mock('@daily-co/daily-js', () => ({
-  default: {
-    createFrame(parent: HTMLElement) {
-      const frame = { parent, joined: [] as string[], handlers: new Map<string, (event: unknown) => void>(), sent: [] as unknown[] };
-      daily.frames.push(frame);
-      return {
-        on(event: string, handler: (event: unknown) => void) {
-          frame.handlers.set(event, handler);
-        },
-        join({ url }: { url: string }) {
-          frame.joined.push(url);
-          return Promise.resolve();
-        },
-        sendAppMessage(data: unknown) {
-          frame.sent.push(data);
-        },
-        destroy() {
-          daily.destroyed += 1;
-          return Promise.resolve();
-        },
-      };
-    },
-  },
-}));
+vi.mock('@daily-co/daily-js', () => import('../test/daily').then((m) => m.dailyModule));
 
 const DEMO = {
   id: 'd1',
@@ -224,7 +191,7 @@ describe('DemoConfigurationPage', () => {
   });
 
   it('embeds a Daily room with daily-js and forwards its Tavus tool calls, and only those', async () => {
-    daily.frames.length = 0;
+    resetDaily();
     const { socket, unmount } = await openDemoPage(
       '?conversation_id=c1&conversation_url=https%3A%2F%2Ftavus.daily.co%2Fabc',
     );
@@ -260,7 +227,7 @@ describe('DemoConfigurationPage', () => {
     expect(new Headers(forwarded[0]?.[1]?.headers).get('Authorization')).toBe('Bearer token-1');
     // The backend refused it (this fake answers 404): the agent hears that nothing plays.
     await waitFor(() => {
-      expect(frame.sent).toEqual([
+      expect(frame.sent.map(({ data }) => data)).toEqual([
         expect.objectContaining({
           event_type: 'conversation.tool_result',
           properties: expect.objectContaining({ tool_call_id: 'call_1', status: 'error' }) as unknown,

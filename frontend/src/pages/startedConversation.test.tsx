@@ -8,39 +8,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { App } from '../App';
 import { setOwner } from '../owner/ownerSession';
+import { daily, resetDaily } from '../test/daily';
 import { FakeWebSocket, playFrame } from '../test/fakes';
 
-// daily-js's prebuilt frame, recorded: createFrame → join({url}), on('app-message', cb), sendAppMessage(data, to).
-const daily = vi.hoisted(() => ({
-  frames: [] as {
-    joined: string[];
-    handlers: Map<string, (event: unknown) => void>;
-    sent: { data: unknown; to: string }[];
-  }[],
-}));
-vi.mock('@daily-co/daily-js', () => ({
-  default: {
-    createFrame() {
-      const frame = { joined: [] as string[], handlers: new Map<string, (event: unknown) => void>(), sent: [] as { data: unknown; to: string }[] };
-      daily.frames.push(frame);
-      return {
-        on(event: string, handler: (event: unknown) => void) {
-          frame.handlers.set(event, handler);
-        },
-        join({ url }: { url: string }) {
-          frame.joined.push(url);
-          return Promise.resolve();
-        },
-        sendAppMessage(data: unknown, to: string) {
-          frame.sent.push({ data, to });
-        },
-        destroy() {
-          return Promise.resolve();
-        },
-      };
-    },
-  },
-}));
+vi.mock('@daily-co/daily-js', () => import('../test/daily').then((m) => m.dailyModule));
 
 const ROOM = 'https://tavus.daily.co/c0ffee';
 
@@ -99,7 +70,7 @@ const authorization = (init: RequestInit | undefined) => new Headers(init?.heade
 beforeEach(() => {
   window.sessionStorage.clear();
   FakeWebSocket.reset();
-  daily.frames.length = 0;
+  resetDaily();
   vi.stubGlobal('WebSocket', FakeWebSocket);
   fetchMock = vi.fn<typeof fetch>();
   vi.stubGlobal('fetch', fetchMock);

@@ -11,6 +11,7 @@ import hmac
 from collections.abc import Sequence
 from datetime import datetime
 
+from demo_relay.adapters.signatures.tavus_hmac import hex_hmac_matches
 from demo_relay.domain.models import InboundRequest
 from demo_relay.domain.ports import Verdict
 
@@ -18,8 +19,8 @@ PARAM = "callback_token"
 _CONTEXT = b"demo-relay callback v1:"
 
 
-def _token(key: bytes, demo_id: str) -> str:
-    return hmac.new(key, _CONTEXT + demo_id.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+def _message(demo_id: str) -> bytes:
+    return _CONTEXT + demo_id.encode("utf-8", "surrogatepass")
 
 
 class HmacCallbackTokens:
@@ -29,7 +30,7 @@ class HmacCallbackTokens:
         self._key = secrets[0].encode()
 
     def issue(self, demo_id: str) -> str:
-        return _token(self._key, demo_id)
+        return hmac.new(self._key, _message(demo_id), hashlib.sha256).hexdigest()
 
 
 class CallbackTokenVerifier:
@@ -47,8 +48,9 @@ class CallbackTokenVerifier:
         demo_id = request.query.get("demo_id")
         if not demo_id:
             return Verdict.INVALID  # a token speaks for one demo, and none is named
-        candidate = presented.strip().lower().encode("utf-8", "surrogatepass")
-        ok = False
-        for key in self._keys:  # every key, each comparison constant-time
-            ok |= hmac.compare_digest(_token(key, demo_id).encode(), candidate)
-        return Verdict.VALID if ok else Verdict.INVALID
+        message = _message(demo_id)
+        return (
+            Verdict.VALID
+            if hex_hmac_matches(self._keys, message, presented.strip().lower())
+            else Verdict.INVALID
+        )

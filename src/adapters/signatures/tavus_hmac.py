@@ -28,14 +28,19 @@ class TavusHmacVerifier:
         presented = request.headers.get(HEADER)
         if presented is None:
             return Verdict.ABSENT
-        # Bytes, not str: compare_digest refuses str with non-ASCII characters, and a header may hold any.
-        presented_bytes = presented.strip().lower().removeprefix("sha256=").encode("utf-8", "surrogatepass")
-        ok = False
-        for key in self._keys:
-            expected = hmac.new(key, request.body, hashlib.sha256).hexdigest().encode()
-            # Evaluate every key (no early exit), each comparison constant-time.
-            ok |= hmac.compare_digest(expected, presented_bytes)
-        return Verdict.VALID if ok else Verdict.INVALID
+        presented_hex = presented.strip().lower().removeprefix("sha256=")
+        return Verdict.VALID if hex_hmac_matches(self._keys, request.body, presented_hex) else Verdict.INVALID
+
+
+def hex_hmac_matches(keys: Sequence[bytes], message: bytes, presented_hex: str) -> bool:
+    """Whether `presented_hex` is the hex HMAC-SHA256 of `message` under any of `keys`: every key is
+    evaluated (no early exit), each comparison in constant time."""
+    # Bytes, not str: compare_digest refuses str with non-ASCII characters, and a header may hold any.
+    presented = presented_hex.encode("utf-8", "surrogatepass")
+    ok = False
+    for key in keys:
+        ok |= hmac.compare_digest(hmac.new(key, message, hashlib.sha256).hexdigest().encode(), presented)
+    return ok
 
 
 def sign(secret: str, body: bytes) -> str:
