@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from dependency_injector import containers, providers
 
 from demo_relay.adapters.clock import SystemClock
+from demo_relay.adapters.notifiers.postgres_hub import PostgresEventLog, PostgresHubNotifier, PostgresHubRelay
 from demo_relay.adapters.notifiers.routing import RoutingNotifier, TransportTable
 from demo_relay.adapters.notifiers.supabase_realtime import SupabaseRealtimeNotifier
 from demo_relay.adapters.notifiers.websocket_hub import HubNotifier, WebSocketHub
@@ -208,12 +209,19 @@ class Container(containers.DeclarativeContainer):
         service_key=settings.provided.supabase_service_role_key,
         private=settings.provided.realtime_private,
     )
+    # HUB_BACKEND: the hub of this process alone (memory), or one across every instance on the database
+    # (postgres: published into the event log and NOTIFY, delivered here by the relay's LISTEN connection).
+    event_log = providers.Singleton(PostgresEventLog, database=database)
+    hub_relay = providers.Singleton(PostgresHubRelay, dsn=database.provided.dsn, log=event_log, hub=hub)
+    hub_notifier = providers.Selector(
+        settings.provided.hub_backend,
+        memory=providers.Singleton(HubNotifier, hub),
+        postgres=providers.Singleton(PostgresHubNotifier, event_log),
+    )
     notifier = providers.Singleton(
         RoutingNotifier,
         table=transport_table,
-        notifiers=providers.Callable(
-            _channel_notifiers, settings, providers.Singleton(HubNotifier, hub), realtime_notifier.provider
-        ),
+        notifiers=providers.Callable(_channel_notifiers, settings, hub_notifier, realtime_notifier.provider),
     )
 
     # --- credentials ----------------------------------------------------------------------------
@@ -348,9 +356,9 @@ class Container(containers.DeclarativeContainer):
 def build_container(settings: Settings, **overrides: Any) -> Container:
     """A container for `settings`; `overrides` replace providers by name (tests). Fails at start, not on
     the first webhook, when the selected transports, storage or tokens can't be built."""
-    if settings.hub_backend != "memory":
+    if settings.hub_backend not in ("memory", "postgres"):
         raise ConfigurationError(
-            f"HUB_BACKEND={settings.hub_backend} is not available in this build; use memory"
+            f"HUB_BACKEND={settings.hub_backend} is not available in this build; use memory or postgres"
         )
     container = Container(settings=settings)
     for name, value in overrides.items():

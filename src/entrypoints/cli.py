@@ -78,7 +78,9 @@ def serve(settings: Settings, seed: bool) -> None:
 
     async def on_ready(container: Container) -> None:
         if seed:
-            await container.seed_sample_demo().execute()
+            # Several instances may start at once on an empty database: one seeds, the others find it.
+            async with container.database().exclusively():
+                await container.seed_sample_demo().execute()
         demos = list(await container.catalog().list_demos())[:BANNER_DEMOS]
         # A viewer link per demo, so a newcomer opens the page in one click.
         mint = container.mint_viewer_link()

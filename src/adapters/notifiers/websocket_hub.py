@@ -66,6 +66,30 @@ class Subscription:
     close_code: int | None = None
     close_reason: str = ""
     _closed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    # Frames sent ahead of the queue (a replay) and the ids among them that live frames may repeat.
+    _ahead: list[str] = field(default_factory=list, repr=False)
+    _skip: set[str] = field(default_factory=set, repr=False)
+
+    def prepend(self, frames: list[str], ids: set[str]) -> None:
+        """Frames the connection sends before anything queued (what the subscriber missed, from a log),
+        and their ids: a queued live frame with one of these ids was in the replay and is skipped."""
+        self._ahead = list(frames)
+        self._skip = {i for i in ids if i}
+
+    async def next_frame(self) -> str:
+        """The next frame to send: the replay first, then the queue without the replay's repeats."""
+        if self._ahead:
+            return self._ahead.pop(0)
+        while True:
+            frame = await self.queue.get()
+            if not self._skip:
+                return frame
+            frame_id = _frame_id(frame)
+            if frame_id in self._skip:
+                self._skip.discard(frame_id)
+                continue
+            self._skip.clear()  # the queue is in publication order: everything from here on is new
+            return frame
 
     @property
     def closed(self) -> bool:
@@ -80,6 +104,20 @@ class Subscription:
             self.close_code = code
             self.close_reason = reason
             self._closed.set()
+
+
+class _FrameId(msgspec.Struct):
+    id: str = ""
+
+
+_frame_ids = msgspec.json.Decoder(_FrameId)
+
+
+def _frame_id(frame: str) -> str:
+    try:
+        return _frame_ids.decode(frame).id
+    except msgspec.DecodeError:
+        return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,10 +179,13 @@ class WebSocketHub:
         self._published = 0
         self._closed = False
 
-    def subscribe(self, channel: str, conversation_id: str | None = None) -> Subscription:
+    def subscribe(
+        self, channel: str, conversation_id: str | None = None, *, with_current: bool = True
+    ) -> Subscription:
         """Joins `channel`, following one conversation (None: all of them). The current play_video it may
         see, if any, is already queued: taking it and joining happen in one step, so an event published
-        meanwhile is neither lost nor sent twice."""
+        meanwhile is neither lost nor sent twice. `with_current=False`: the caller replays what the
+        subscriber missed itself (from the Postgres event log, which every instance shares)."""
         subscription = Subscription(channel, asyncio.Queue(maxsize=self._queue_size), conversation_id)
         if self._closed:
             subscription._close(CLOSE_GOING_AWAY, "server shutting down")
@@ -152,7 +193,7 @@ class WebSocketHub:
         now = self._sweep()
         entry = self._channels.setdefault(channel, _Channel())
         entry.drop_expired(now)
-        current = entry.current_for(conversation_id)
+        current = entry.current_for(conversation_id) if with_current else None
         if current is not None:
             subscription.queue.put_nowait(current)
         entry.subscribers[subscription] = None
@@ -172,16 +213,35 @@ class WebSocketHub:
         """Queues the event for every subscriber of its channel that may see it (its conversation's
         subscribers and the channel-wide ones); returns how many took it. Never awaits: a subscriber whose
         queue is full is dropped (close 1013) instead of slowing anyone down."""
+        window = self._default_current_s if event.current_for_s is None else event.current_for_s
+        sent_at = event.sent_at if event.sent_at.tzinfo else event.sent_at.replace(tzinfo=UTC)
+        return self.deliver(
+            event.channel,
+            str(event.event),
+            _conversation_of(event),
+            encode_frame(event),  # once per event, shared by all subscribers
+            sent_at + timedelta(seconds=window) if event.event == EventName.PLAY_VIDEO else None,
+        )
+
+    def deliver(
+        self,
+        channel: str,
+        event: str,
+        conversation_id: str | None,
+        frame: str,
+        current_until: datetime | None = None,
+    ) -> int:
+        """`publish` of an event already encoded (the Postgres relay hands over the stored frame): the
+        frame to the channel's subscribers that may see it; a play_video stays current until
+        `current_until`, a session_ended clears its conversation's current video."""
         if self._closed:
             return 0
         now = self._sweep()
-        frame = encode_frame(event)  # once per event, shared by all subscribers
-        entry = self._channels.get(event.channel)
-        conversation_id = _conversation_of(event)
-        if event.event == EventName.PLAY_VIDEO:
-            entry = entry or self._channels.setdefault(event.channel, _Channel())
-            self._remember(event, entry, frame, now, conversation_id)
-        elif event.event == EventName.SESSION_ENDED and entry is not None:
+        entry = self._channels.get(channel)
+        if event == EventName.PLAY_VIDEO:
+            entry = entry or self._channels.setdefault(channel, _Channel())
+            self._remember(channel, entry, frame, now, conversation_id, current_until)
+        elif event == EventName.SESSION_ENDED and entry is not None:
             entry.currents.pop(conversation_id, None)
         if entry is None:
             return 0
@@ -197,7 +257,7 @@ class WebSocketHub:
             else:
                 delivered += 1
         if entry.idle:
-            del self._channels[event.channel]
+            del self._channels[channel]
         return delivered
 
     def current(self, channel: str, conversation_id: str | None = None) -> str | None:
@@ -208,6 +268,9 @@ class WebSocketHub:
             return None
         entry.drop_expired(self._clock.now())
         return entry.current_for(conversation_id)
+
+    def channels_with_subscribers(self) -> list[str]:
+        return [name for name, entry in self._channels.items() if entry.subscribers]
 
     def subscriber_count(self, channel: str) -> int:
         entry = self._channels.get(channel)
@@ -231,17 +294,20 @@ class WebSocketHub:
         self._expiries.clear()
 
     def _remember(
-        self, event: ChannelEvent, entry: _Channel, frame: str, now: datetime, conversation_id: str | None
+        self,
+        channel: str,
+        entry: _Channel,
+        frame: str,
+        now: datetime,
+        conversation_id: str | None,
+        until: datetime | None,
     ) -> None:
-        window = self._default_current_s if event.current_for_s is None else event.current_for_s
-        sent_at = event.sent_at if event.sent_at.tzinfo else event.sent_at.replace(tzinfo=UTC)
-        until = sent_at + timedelta(seconds=window)
-        if until <= now:  # already over (or a zero window): nothing for late joiners
+        if until is None or until <= now:  # already over (or a zero window): nothing for late joiners
             entry.currents.pop(conversation_id, None)
             return
         self._published += 1
         entry.currents[conversation_id] = _Current(frame, until, self._published)
-        heapq.heappush(self._expiries, (until, event.channel))
+        heapq.heappush(self._expiries, (until, channel))
 
     def _sweep(self) -> datetime:
         """Forgets videos whose time is up and the channels left empty by that. Amortised O(log n)."""

@@ -3,11 +3,16 @@ closed there, so nothing connects at import time or in another event loop (Lites
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import asyncpg
 
 from demo_relay.adapters.postgres.migrator import migrate, pending_migrations
 from demo_relay.adapters.postgres.pool import create_pool
 from demo_relay.domain.errors import DatabaseUnavailable
+
+STARTUP_LOCK_KEY = 0x64656D6F_73656564  # "demoseed"
 
 
 class Database:
@@ -33,6 +38,18 @@ class Database:
 
     async def migrate(self) -> list[str]:
         return await migrate(self.pool)
+
+    @asynccontextmanager
+    async def exclusively(self, key: int = STARTUP_LOCK_KEY) -> AsyncIterator[None]:
+        """Holds a session-level advisory lock for the block: of several instances starting at once on one
+        database, one at a time seeds (the others then find demos and seed nothing)."""
+        async with self.pool.acquire() as conn:
+            await conn.execute("select pg_advisory_lock($1)", key)
+            try:
+                yield
+            finally:
+                if not conn.is_closed():
+                    await conn.execute("select pg_advisory_unlock($1)", key)
 
     async def readiness(self) -> str | None:
         """None when ready, else why not (database unreachable, migrations pending)."""

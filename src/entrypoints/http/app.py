@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar import Litestar, Router
@@ -44,6 +45,22 @@ log = logging.getLogger("demo_relay")
 
 StartupHook = Callable[[Container], Awaitable[None]]
 RETENTION_INTERVAL_S = 3600.0
+RELAY_READY_WITHIN_S = 10.0
+
+
+async def _purge_event_log(container: Container) -> None:
+    """The Postgres hub's event log keeps what the webhook_events retention keeps (at least the late-join
+    window), purged with the same rhythm."""
+    settings = container.settings()
+    retention = timedelta(days=settings.webhook_events_retention_days)
+    while True:
+        try:
+            removed = await container.event_log().purge(datetime.now(UTC) - retention)
+            if removed:
+                log.info("retention: forgot %d hub events", removed)
+        except Exception:  # the database away for a while: the next turn tries again
+            log.warning("event log retention failed", exc_info=True)
+        await asyncio.sleep(RETENTION_INTERVAL_S)
 
 
 def create_app(
@@ -61,6 +78,14 @@ def create_app(
             if on_ready is not None:
                 await on_ready(container)
             tasks = [asyncio.create_task(container.purge_deliveries().run_every(RETENTION_INTERVAL_S))]
+            if settings.hub_backend == "postgres":
+                relay = container.hub_relay()
+                tasks.append(asyncio.create_task(relay.run(), name="hub-relay"))
+                tasks.append(asyncio.create_task(_purge_event_log(container), name="event-log-retention"))
+                try:  # ready once this instance hears the others (it keeps trying if not yet)
+                    await asyncio.wait_for(relay.connected.wait(), RELAY_READY_WITHIN_S)
+                except TimeoutError:
+                    log.warning("the hub's LISTEN connection is not up yet; events will follow once it is")
             if settings.tavus_enabled:
                 # Persona sync and the reaper of leaked conversations run in every instance: the database
                 # hands each due demo / overdue conversation to one of them.
@@ -133,6 +158,10 @@ def create_app(
             "metrics": provide(lambda: metrics),
             "connection_limits": provide(lambda: connection_limits),
             "conversations": provide(container.conversations),
+            # The shared log pages catch up from (HUB_BACKEND=postgres); None: this process's hub alone.
+            "event_log": provide(
+                container.event_log if settings.hub_backend == "postgres" else (lambda: None)
+            ),
         },
         lifespan=[lifespan],
         state=State({OWNERS_STATE: container.owners()}),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any, Literal, TypeAlias
 
 import msgspec
@@ -19,6 +20,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath, FromQuery, SkipValidation
 
+from demo_relay.adapters.notifiers.postgres_hub import PostgresEventLog
 from demo_relay.adapters.notifiers.websocket_hub import Subscription, WebSocketHub
 from demo_relay.config import Settings
 from demo_relay.domain.errors import DomainError, InvalidToken
@@ -67,7 +69,9 @@ async def ws_handler(
     settings: NamedDependency[Settings],
     connection_limits: NamedDependency[ConnectionLimits],
     conversations: NamedDependency[SkipValidation[ConversationDirectory]],
+    event_log: NamedDependency[SkipValidation[PostgresEventLog | None]],
     token: FromQuery[str | None] = None,
+    since: FromQuery[str | None] = None,
 ) -> None:
     if not origin_allowed(socket.headers.get("origin"), settings.origins):
         log.info("websocket refused: origin %r not allowed", socket.headers.get("origin"))
@@ -90,7 +94,7 @@ async def ws_handler(
         await _refuse(socket, CLOSE_TRY_AGAIN_LATER, "too many connections")
         return
     try:
-        await _serve(socket, hub, access, settings.ws_max_message_bytes)
+        await _serve(socket, hub, access, settings.ws_max_message_bytes, event_log, since)
     finally:
         connection_limits.release(admitted)
 
@@ -123,13 +127,27 @@ async def _refuse(socket: WebSocket[Any, Any, Any], code: int, reason: str) -> N
 
 
 async def _serve(
-    socket: WebSocket[Any, Any, Any], hub: WebSocketHub, access: ChannelAccess, limit: int
+    socket: WebSocket[Any, Any, Any],
+    hub: WebSocketHub,
+    access: ChannelAccess,
+    limit: int,
+    event_log: PostgresEventLog | None,
+    since: str | None,
 ) -> None:
     # Subscribed before `subscribed` is sent: the current video is already queued and anything published
     # while the handshake completes waits in the queue, so nothing is lost or doubled. A viewer's token
-    # follows its own conversation: another prospect's videos on the same demo never reach it.
+    # follows its own conversation: another prospect's videos on the same demo never reach it. With the
+    # Postgres hub, what the subscriber missed (`since`) or the current video comes from the shared log,
+    # queued ahead of the live events; live ones it already got that way are skipped by their id.
     channel = access.channel
-    subscription = hub.subscribe(channel, access.conversation_id)
+    subscription = hub.subscribe(channel, access.conversation_id, with_current=event_log is None)
+    if event_log is not None:
+        try:
+            missed = await event_log.catch_up(channel, access.conversation_id, since, datetime.now(UTC))
+        except DomainError:
+            log.warning("could not read the event log for %s; serving live events only", channel)
+            missed = []
+        subscription.prepend([stored.frame for stored in missed], {stored.event_id for stored in missed})
     send_lock = asyncio.Lock()
 
     async def send(frame: str) -> None:
@@ -163,7 +181,7 @@ async def _serve(
 
 async def _drain(subscription: Subscription, send: Send) -> None:
     while True:
-        frame = await subscription.queue.get()
+        frame = await subscription.next_frame()
         if subscription.closed:  # dropped by the hub: the connection is about to be closed instead
             return
         await send(frame)

@@ -1,0 +1,332 @@
+"""HUB_BACKEND=postgres: one hub across every instance that shares the database.
+
+Publishing (`PostgresHubNotifier`) stores the event in `channel_events` with the next sequence number of its
+channel (under the channel head's row lock, so per channel the sequence is the commit order) and NOTIFYs it
+in the same transaction; a payload over NOTIFY's 8,000-byte limit is passed by reference (channel + seq).
+Every instance (`PostgresHubRelay`) LISTENs on a connection of its own, never a pooled one, and hands each
+notification to its local WebSocketHub, which fans it out to that instance's sockets. Per channel the relay
+knows the last sequence it delivered: a repeat is dropped, a gap is filled from the log first, so every
+subscriber gets every event once and in order. A LISTEN connection that drops is re-established with
+backoff and re-LISTENed; the events of the gap are read from the log for every channel with subscribers here.
+
+The log (`PostgresEventLog`) also answers a page that reconnects with `?since=<frame id>` (exactly the events
+after it, as its conversation may see them) and a late joiner (the current video of its conversation), on
+whichever instance it lands."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+
+from demo_relay.adapters.notifiers.websocket_hub import WebSocketHub, encode_frame
+from demo_relay.adapters.postgres.database import Database
+from demo_relay.adapters.postgres.pool import translate_errors
+from demo_relay.domain.errors import TransportUnavailable
+from demo_relay.domain.models import UNKNOWN_DURATION_CURRENT_S, ChannelEvent, EventName
+
+if TYPE_CHECKING:
+    from demo_relay.adapters.postgres.pool import PgPool
+
+log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "demo_relay_events"
+# NOTIFY payloads must stay under 8,000 bytes; leave room for the envelope's other fields.
+MAX_INLINE_FRAME_BYTES = 7000
+LISTEN_APPLICATION_NAME = "demo-relay-listen"
+
+_APPEND = """
+with head as (
+    insert into channel_heads as h (channel, last_seq) values ($1, 1)
+    on conflict (channel) do update set last_seq = h.last_seq + 1
+    returning last_seq)
+insert into channel_events (channel, seq, event_id, event, conversation_id, frame, sent_at, current_until)
+select $1, last_seq, $2, $3, $4, $5, $6, $7 from head
+returning seq"""
+
+_COLUMNS = "seq, event, conversation_id, frame, current_until, event_id"
+
+# What a subscriber following $2 (null: every conversation) may see: its conversation's and those of none.
+_VISIBLE = "($2::text is null or e.conversation_id is null or e.conversation_id = $2)"
+
+_AFTER = f"""
+select {_COLUMNS} from channel_events e
+where e.channel = $1 and e.seq > $3 and {_VISIBLE}
+order by e.seq"""  # noqa: S608 (constants only)
+
+_GAP = f"""
+select {_COLUMNS} from channel_events e
+where e.channel = $1 and e.seq > $2 and e.seq <= $3
+order by e.seq"""  # noqa: S608 (constants only)
+
+# The late joiner's video: the newest play_video it may see that is still current and whose conversation
+# has not ended since.
+_CURRENT = f"""
+select {_COLUMNS} from channel_events e
+where e.channel = $1 and e.event = 'play_video' and e.current_until > $3 and {_VISIBLE}
+  and not exists (
+      select 1 from channel_events x
+      where x.channel = e.channel and x.seq > e.seq and x.event = 'session_ended'
+        and x.conversation_id is not distinct from e.conversation_id)
+order by e.seq desc
+limit 1"""  # noqa: S608 (constants only)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    seq: int
+    event: str
+    conversation_id: str | None
+    frame: str
+    current_until: datetime | None
+    event_id: str
+
+
+def _stored(row: asyncpg.Record) -> StoredEvent:
+    return StoredEvent(
+        row["seq"], row["event"], row["conversation_id"], row["frame"], row["current_until"], row["event_id"]
+    )
+
+
+class PostgresEventLog:
+    """The channel event log: append (and NOTIFY), replay, current video, retention."""
+
+    def __init__(self, database: Database, default_current_s: float = UNKNOWN_DURATION_CURRENT_S) -> None:
+        # The database, not its pool: the notifier is built at start (to fail early on bad settings),
+        # before the pool opens.
+        self._database = database
+        self._default_current_s = default_current_s
+
+    @property
+    def _pool(self) -> PgPool:
+        return self._database.pool
+
+    async def append(self, event: ChannelEvent) -> int:
+        frame = encode_frame(event)
+        conversation = event.payload.get("conversation_id")
+        conversation_id = conversation if isinstance(conversation, str) and conversation else None
+        sent_at = event.sent_at if event.sent_at.tzinfo else event.sent_at.replace(tzinfo=UTC)
+        until = None
+        if event.event == EventName.PLAY_VIDEO:
+            window = self._default_current_s if event.current_for_s is None else event.current_for_s
+            until = sent_at + timedelta(seconds=window)
+        async with translate_errors(), self._pool.acquire() as conn, conn.transaction():
+            seq: int = await conn.fetchval(
+                _APPEND, event.channel, event.id, str(event.event), conversation_id, frame, sent_at, until
+            )
+            note: dict[str, Any] = {
+                "c": event.channel,
+                "s": seq,
+                "e": str(event.event),
+                "v": conversation_id,
+                "u": until.isoformat() if until else None,
+            }
+            if len(frame.encode()) <= MAX_INLINE_FRAME_BYTES:
+                note["f"] = frame  # else by reference: the relay reads it from the log
+            await conn.execute("select pg_notify($1, $2)", NOTIFY_CHANNEL, json.dumps(note))
+        return seq
+
+    async def after(self, channel: str, conversation_id: str | None, seq: int) -> list[StoredEvent]:
+        """The events after `seq` a subscriber following `conversation_id` may see, in order."""
+        async with translate_errors():
+            rows = await self._pool.fetch(_AFTER, channel, conversation_id, seq)
+        return [_stored(row) for row in rows]
+
+    async def gap(self, channel: str, after_seq: int, up_to_seq: int) -> list[StoredEvent]:
+        async with translate_errors():
+            rows = await self._pool.fetch(_GAP, channel, after_seq, up_to_seq)
+        return [_stored(row) for row in rows]
+
+    async def seq_of(self, channel: str, event_id: str) -> int | None:
+        """The sequence number of a frame id on the channel (the latest, if a retried delivery stored it
+        twice); None when the log does not have it (unknown, or purged)."""
+        async with translate_errors():
+            value = await self._pool.fetchval(
+                "select max(seq) from channel_events where channel = $1 and event_id = $2", channel, event_id
+            )
+        return None if value is None else int(value)
+
+    async def current(self, channel: str, conversation_id: str | None, now: datetime) -> StoredEvent | None:
+        async with translate_errors():
+            row = await self._pool.fetchrow(_CURRENT, channel, conversation_id, now)
+        return None if row is None else _stored(row)
+
+    async def catch_up(
+        self, channel: str, conversation_id: str | None, since: str | None, now: datetime
+    ) -> list[StoredEvent]:
+        """What a subscriber gets before the live events: with a known `since`, exactly the events after
+        it; otherwise (none, unknown or purged) the current video, as a late joiner."""
+        if since:
+            seq = await self.seq_of(channel, since)
+            if seq is not None:
+                return await self.after(channel, conversation_id, seq)
+        current = await self.current(channel, conversation_id, now)
+        return [] if current is None else [current]
+
+    async def purge(self, before: datetime) -> int:
+        async with translate_errors():
+            status = await self._pool.execute("delete from channel_events where stored_at < $1", before)
+        return int(status.split()[-1])
+
+
+class PostgresHubNotifier:
+    """The Notifier of the `websocket` transport with HUB_BACKEND=postgres: into the log, NOTIFY'd to every
+    instance (this one included: its relay delivers to its sockets like any other's)."""
+
+    name = "websocket"
+
+    def __init__(self, log: PostgresEventLog) -> None:
+        self._log = log
+
+    async def publish(self, event: ChannelEvent) -> tuple[str, ...]:
+        try:
+            await self._log.append(event)
+        except TransportUnavailable:
+            raise
+        except Exception as exc:  # the database is away: nothing was stored or sent
+            raise TransportUnavailable(f"the event log is unavailable: {type(exc).__name__}") from exc
+        return (self.name,)
+
+
+class PostgresHubRelay:
+    """This instance's LISTEN connection and what it delivers to the local hub, in order, once."""
+
+    def __init__(
+        self,
+        dsn: str,
+        log: PostgresEventLog,
+        hub: WebSocketHub,
+        *,
+        keepalive_s: float = 5.0,
+        max_backoff_s: float = 5.0,
+    ) -> None:
+        self._dsn = dsn
+        self._log = log
+        self._hub = hub
+        self._keepalive_s = keepalive_s
+        self._max_backoff_s = max_backoff_s
+        self._last: dict[str, int] = {}  # channel → last sequence delivered here
+        self._inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self.connected = asyncio.Event()
+        self.reconnects = 0
+        self.backend_pid: int | None = None
+
+    async def run(self) -> None:
+        """Until cancelled: connect, LISTEN, deliver; on a lost connection, again with backoff."""
+        backoff = 0.1
+        while True:
+            try:
+                await self._listen_once()
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # refused, reset, terminated: the next round reconnects
+                log.warning("hub relay: LISTEN connection lost (%s); reconnecting", type(exc).__name__)
+            self.connected.clear()
+            self.reconnects += 1
+            await asyncio.sleep(backoff)
+            backoff = min(self._max_backoff_s, backoff * 2)
+
+    async def _listen_once(self) -> None:
+        lost = asyncio.Event()
+        conn: asyncpg.Connection[Any] = await asyncpg.connect(
+            self._dsn, timeout=10, server_settings={"application_name": LISTEN_APPLICATION_NAME}
+        )
+        try:
+            conn.add_termination_listener(lambda _: lost.set())
+            await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
+            self.backend_pid = conn.get_server_pid()
+            # Anything committed while we were away is in the log; from here on NOTIFY brings the rest
+            # (the inbox keeps both in order: the catch-up marker goes in first).
+            self._inbox.put_nowait(None)
+            consumer = asyncio.create_task(self._consume(), name="hub-relay-consume")
+            self.connected.set()
+            try:
+                while not lost.is_set():
+                    try:
+                        await asyncio.wait_for(lost.wait(), self._keepalive_s)
+                    except TimeoutError:
+                        await conn.fetchval("select 1", timeout=self._keepalive_s)  # a silent drop
+            finally:
+                consumer.cancel()
+                await asyncio.gather(consumer, return_exceptions=True)
+        finally:
+            if not conn.is_closed():
+                conn.terminate()
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        try:
+            note = json.loads(str(payload))
+        except ValueError:
+            log.warning("hub relay: a notification that is not JSON was ignored")
+            return
+        if isinstance(note, dict):
+            self._inbox.put_nowait(note)
+
+    async def _consume(self) -> None:
+        while True:
+            note = await self._inbox.get()
+            try:
+                if note is None:
+                    await self._catch_up()
+                else:
+                    await self._handle(note)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database away mid-way: the next reconnect's catch-up fills the gap
+                log.warning("hub relay: could not deliver an event", exc_info=True)
+
+    async def _catch_up(self) -> None:
+        """After (re)connecting: the events this instance's subscribers missed. Channels nobody here
+        subscribes to are forgotten (a new subscriber there is a late joiner, served from the log)."""
+        wanted = set(self._hub.channels_with_subscribers())
+        for channel in list(self._last):
+            if channel not in wanted:
+                del self._last[channel]
+        for channel, last in list(self._last.items()):
+            for stored in await self._log.after(channel, None, last):
+                self._deliver(channel, stored)
+
+    async def _handle(self, note: dict[str, Any]) -> None:
+        channel, seq = note.get("c"), note.get("s")
+        if not isinstance(channel, str) or not isinstance(seq, int):
+            return
+        last = self._last.get(channel)
+        if last is not None and seq <= last:
+            return  # delivered already (by a catch-up)
+        if last is not None and seq > last + 1:
+            for stored in await self._log.gap(channel, last, seq - 1):  # a gap: the log first
+                self._deliver(channel, stored)
+        frame = note.get("f")
+        if isinstance(frame, str):
+            until = note.get("u")
+            self._deliver(
+                channel,
+                StoredEvent(
+                    seq,
+                    str(note.get("e")),
+                    note.get("v") if isinstance(note.get("v"), str) else None,
+                    frame,
+                    datetime.fromisoformat(until) if isinstance(until, str) else None,
+                    "",
+                ),
+            )
+        else:  # too large for NOTIFY: read from the log
+            for stored in await self._log.gap(channel, seq - 1, seq):
+                self._deliver(channel, stored)
+
+    def _deliver(self, channel: str, stored: StoredEvent) -> None:
+        if stored.seq <= self._last.get(channel, 0):
+            return
+        self._last[channel] = stored.seq
+        self._hub.deliver(channel, stored.event, stored.conversation_id, stored.frame, stored.current_until)
+
+    def seen(self, channel: str) -> Sequence[int]:
+        """The last sequence delivered on `channel` (tests)."""
+        return [self._last[channel]] if channel in self._last else []
