@@ -74,7 +74,7 @@ def serve(settings: Settings, seed: bool) -> None:
 
     from demo_relay.entrypoints.http.access_log import redact_server_logs
     from demo_relay.entrypoints.http.app import create_app
-    from demo_relay.entrypoints.http.server import protocol_with_timeout
+    from demo_relay.entrypoints.http.server import GracefulServer, protocol_with_timeout
 
     async def on_ready(container: Container) -> None:
         if seed:
@@ -98,7 +98,7 @@ def serve(settings: Settings, seed: bool) -> None:
             raise click.ClickException(exc.message) from None
         app = create_app(container, dsn=dsn, on_ready=on_ready)
         redact_server_logs()
-        uvicorn.run(
+        config = uvicorn.Config(
             app,
             host=settings.host,
             port=settings.port,
@@ -110,7 +110,13 @@ def serve(settings: Settings, seed: bool) -> None:
             log_level=settings.log_level.lower(),
             proxy_headers=True,
             access_log=False,  # ours (access_log.py) leaves query strings, which carry secrets, out
+            # SIGTERM → exit within 10 s: sockets closed with 1001 at once, in-flight webhooks get 8 s.
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
         )
+        server = GracefulServer(config, drain=container.hub().close)
+        server.run()
+        if not server.started:
+            sys.exit(3)  # uvicorn's own "startup failed" status
 
 
 def _exit_on_sigterm(signum: int, _: object) -> None:
@@ -323,6 +329,7 @@ def tool_call_body(title: str, conversation_id: str | None) -> bytes:
 
 
 BANNER_DEMOS = 3
+SHUTDOWN_GRACE_S = 8
 BANNER_CONVERSATION = "try-1"
 
 

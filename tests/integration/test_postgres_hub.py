@@ -237,3 +237,14 @@ async def test_instances_starting_together_on_an_empty_database_seed_one_demo(
         assert await conn.fetchval("select count(*) from demos") == 1
     finally:
         await conn.close()
+
+
+async def test_a_draining_instance_is_not_ready_and_says_going_away(pair: Pair) -> None:
+    ws = await pair.subscribe(pair.b)
+    assert (await pair.b.http.get("/readyz")).status_code == 200
+    pair.b.seeded.container.hub().close()  # what SIGTERM does first (GracefulServer)
+    response = await pair.b.http.get("/readyz")
+    assert response.status_code == 503 and response.json()["reason"] == "shutting down"
+    await asyncio.wait_for(ws.wait_closed(), 5)
+    assert ws.close_code == 1001
+    assert (await pair.a.http.get("/readyz")).status_code == 200  # the other instance carries on

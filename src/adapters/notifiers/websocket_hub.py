@@ -269,6 +269,11 @@ class WebSocketHub:
         entry.drop_expired(self._clock.now())
         return entry.current_for(conversation_id)
 
+    @property
+    def closed(self) -> bool:
+        """True once the hub shut down (the process is draining)."""
+        return self._closed
+
     def channels_with_subscribers(self) -> list[str]:
         return [name for name, entry in self._channels.items() if entry.subscribers]
 

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Response, get
 from litestar.di import NamedDependency
 
+from demo_relay.adapters.notifiers.websocket_hub import WebSocketHub
 from demo_relay.adapters.postgres.database import Database
 
 
@@ -15,9 +16,10 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz", summary="Database reachable and migrations applied")
-async def readyz(database: NamedDependency[Database]) -> Response[Any]:
-    problem = await database.readiness()
+@get("/readyz", summary="Database reachable, migrations applied, not shutting down")
+async def readyz(database: NamedDependency[Database], hub: NamedDependency[WebSocketHub]) -> Response[Any]:
+    # Draining (SIGTERM): a load balancer must stop sending here while in-flight requests finish.
+    problem = "shutting down" if hub.closed else await database.readiness()
     if problem is None:
         return Response({"status": "ready"})
     return Response({"status": "not_ready", "reason": problem}, status_code=503, headers={"Retry-After": "2"})

@@ -12,8 +12,11 @@ descriptors (slowloris). Here:
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
+import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -84,3 +87,30 @@ class BoundedH11Protocol(H11Protocol):
 def protocol_with_timeout(timeout_s: float) -> type[BoundedH11Protocol]:
     """The protocol class uvicorn should use, bound to this deadline."""
     return type("TimedH11Protocol", (BoundedH11Protocol,), {"timeout_s": float(timeout_s)})
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn, with our own first step on SIGTERM/SIGINT: `drain` closes every WebSocket with 1001 (going
+    away: the page reconnects, to another instance, with `since`), where uvicorn would send 1012; readiness
+    turns 503 so a load balancer stops sending here. `drain_s` later uvicorn's own shutdown begins: no new
+    connections, in-flight requests (webhooks) finish within `timeout_graceful_shutdown`, then the lifespan
+    closes the pools."""
+
+    def __init__(self, config: uvicorn.Config, drain: Callable[[], None], drain_s: float = 0.5) -> None:
+        super().__init__(config)
+        self._drain = drain
+        self._drain_s = drain_s
+        self._draining = False
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._draining:
+            super().handle_exit(sig, frame)  # a second signal: uvicorn's own (SIGINT twice forces)
+            return
+        self._draining = True
+        self._drain()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not inside the server's loop (never in practice): shut down at once
+            super().handle_exit(sig, frame)
+            return
+        loop.call_later(self._drain_s, super().handle_exit, sig, frame)
