@@ -96,6 +96,20 @@ describe('websocketTransport', () => {
     expect(FakeWebSocket.instances).toHaveLength(count + 1);
   });
 
+  it('reconnects with since=<the last event id>, so a hub with a log replays exactly what was missed', async () => {
+    listen();
+    const first = FakeWebSocket.latest();
+    first.accept();
+    first.receive(playFrame('e1'));
+    first.receive({ event: 'session_ended', payload: { conversation_id: 'c1', reason: 'bye' }, id: 'e2' });
+    first.receive({ event: 'pong' });
+    first.drop(1001);
+    await vi.advanceTimersByTimeAsync(375);
+    const url = new URL(FakeWebSocket.latest().url);
+    expect(url.searchParams.get('since')).toBe('e2');
+    expect(url.searchParams.get('token')).toBe('token-1');
+  });
+
   it('never waits longer than the cap', async () => {
     listen({ backoff: { baseMs: 1000, maxMs: 4000 } });
     for (let i = 0; i < 8; i += 1) {

@@ -79,9 +79,12 @@ function closeQuietly(ws: WebSocketLike, code: number, reason: string): void {
   }
 }
 
-function withToken(url: string, token: string): string {
+/** The hub URL with the session token, and on a reconnect the id of the last event received: a hub that
+ *  keeps a log (HUB_BACKEND=postgres) replays exactly what was missed, on whichever instance we land. */
+function withToken(url: string, token: string, since: string | null = null): string {
   const target = new URL(url);
   target.searchParams.set('token', token);
+  if (since !== null) target.searchParams.set('since', since);
   return target.href;
 }
 
@@ -107,6 +110,7 @@ export function websocketTransport(options: WebSocketTransportOptions): Transpor
     let retryTimer: ReturnType<typeof setTimeout> | undefined;
     let pingTimer: ReturnType<typeof setInterval> | undefined;
     let lastHeardAt = 0;
+    let lastEventId: string | null = null;
 
     const stopPinging = () => {
       clearInterval(pingTimer);
@@ -159,7 +163,7 @@ export function websocketTransport(options: WebSocketTransportOptions): Transpor
       if (stopped) return;
       let ws: WebSocketLike;
       try {
-        ws = connectSocket(withToken(access.url, access.token));
+        ws = connectSocket(withToken(access.url, access.token, lastEventId));
       } catch {
         scheduleReconnect(); // e.g. a URL the browser refuses; keep trying rather than give up silently
         return;
@@ -176,6 +180,7 @@ export function websocketTransport(options: WebSocketTransportOptions): Transpor
           startPinging(ws);
           return;
         }
+        if (frame.id !== null) lastEventId = frame.id;
         handlers.onEvent(frame);
       };
       ws.onclose = (event) => {
