@@ -9,7 +9,7 @@ FE_DIST  := src/entrypoints/http/page
 FE_BUILD := $(FE_DIST)/index.html
 FE_SRC   := $(shell find $(FE)/src $(FE)/index.html $(FE)/vite.config.ts $(FE)/tsconfig.json -type f 2>/dev/null)
 
-.PHONY: run test install lint fix unit test-python test-frontend screenshots chromium bench clean
+.PHONY: run test install lint fix unit test-python test-frontend screenshots chromium bench clean images
 PY_SRC := src tests bench devtools
 
 # The product with its dev extras, and devtools/ (the local Supabase and Tavus stand-ins), which never ships in
@@ -53,7 +53,10 @@ fix: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
+# A Docker engine for testcontainers and the container tests: started here when none answers and this is
+# root (scripts/docker-engine says what it did; without one the tests use the embedded Postgres).
 test-python: $(STAMP) $(FE_BUILD)
+	@scripts/docker-engine
 	$(BIN)/pytest
 
 test-frontend: $(FE_BUILD) chromium
@@ -69,10 +72,16 @@ screenshots: $(FE_BUILD) chromium $(STAMP)
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+## The container images (Dockerfile, deploy/): built locally where no registry answers (scripts/local-images).
+images: install
+	@scripts/docker-engine
+	scripts/local-images env
+
 bench: $(STAMP)
 	$(BIN)/python -m bench.webhook_throughput
 	$(BIN)/python -m bench.supabase_paths
 	$(BIN)/python -m bench.upload_rss
+	$(BIN)/python -m bench.cross_instance
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache build $(FE)/node_modules $(FE_DIST)

