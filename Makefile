@@ -9,7 +9,7 @@ FE_DIST  := src/entrypoints/http/page
 FE_BUILD := $(FE_DIST)/index.html
 FE_SRC   := $(shell find $(FE)/src $(FE)/index.html $(FE)/vite.config.ts $(FE)/tsconfig.json -type f 2>/dev/null)
 
-.PHONY: run test install lint fix unit test-python test-frontend screenshots chromium bench clean images
+.PHONY: run test install lint fix unit test-python test-frontend screenshots chromium redis bench clean images
 PY_SRC := src tests bench devtools
 
 # The product with its dev extras, and devtools/ (the local Supabase and Tavus stand-ins), which never ships in
@@ -55,7 +55,7 @@ unit: $(STAMP)
 
 # A Docker engine for testcontainers and the container tests: started here when none answers and this is
 # root (scripts/docker-engine says what it did; without one the tests use the embedded Postgres).
-test-python: $(STAMP) $(FE_BUILD)
+test-python: $(STAMP) $(FE_BUILD) redis
 	@scripts/docker-engine
 	$(BIN)/pytest
 
@@ -67,6 +67,10 @@ test-frontend: $(FE_BUILD) chromium
 ## Re-take the committed screenshots (frontend/e2e/__screenshots__) by running the browser tests.
 screenshots: $(FE_BUILD) chromium $(STAMP)
 	SCREENSHOTS_DIR=e2e/__screenshots__ DEMO_RELAY_BIN=$(CURDIR)/$(BIN)/demo-relay FRONTEND_DIST=$(CURDIR)/$(FE_DIST) npm --prefix $(FE) run e2e --silent
+
+## Debian's redis-server for the HUB_BACKEND=redis tests (each test starts its own, on a free port).
+redis:
+	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 
 ## Debian's Chromium for the browser tests (playwright-core drives it; nothing is downloaded by npm).
 chromium:

@@ -17,6 +17,7 @@ from dependency_injector import containers, providers
 
 from demo_relay.adapters.clock import SystemClock
 from demo_relay.adapters.notifiers.postgres_hub import PostgresEventLog, PostgresHubNotifier, PostgresHubRelay
+from demo_relay.adapters.notifiers.redis_hub import RedisEventLog, RedisHubNotifier, RedisHubRelay
 from demo_relay.adapters.notifiers.routing import RoutingNotifier, TransportTable
 from demo_relay.adapters.notifiers.supabase_realtime import SupabaseRealtimeNotifier
 from demo_relay.adapters.notifiers.websocket_hub import HubNotifier, WebSocketHub
@@ -39,7 +40,7 @@ from demo_relay.adapters.tokens.owner_tokens import StaticOwnerTokens
 from demo_relay.adapters.tokens.owners import OwnerAuthority, SupabaseOwners
 from demo_relay.adapters.tokens.realtime_tokens import SupabaseRealtimeTokens
 from demo_relay.adapters.tokens.viewer_grants import JwtViewerGrants
-from demo_relay.config import Settings
+from demo_relay.config import HUB_BACKENDS, Settings
 from demo_relay.domain.errors import ConfigurationError
 from demo_relay.domain.models import RealtimeProject, Transport
 from demo_relay.domain.ports import Clock, Notifier, SignatureVerifier
@@ -211,12 +212,27 @@ class Container(containers.DeclarativeContainer):
     )
     # HUB_BACKEND: the hub of this process alone (memory), or one across every instance on the database
     # (postgres: published into the event log and NOTIFY, delivered here by the relay's LISTEN connection).
-    event_log = providers.Singleton(PostgresEventLog, database=database)
-    hub_relay = providers.Singleton(PostgresHubRelay, dsn=database.provided.dsn, log=event_log, hub=hub)
+    postgres_log = providers.Singleton(PostgresEventLog, database=database)
+    redis_log = providers.Singleton(
+        RedisEventLog, url=settings.provided.redis_url, retention_s=providers.Callable(_retention_s, settings)
+    )
+    event_log = providers.Selector(
+        settings.provided.hub_backend,
+        memory=providers.Object(None),
+        postgres=postgres_log,
+        redis=redis_log,
+    )
+    hub_relay = providers.Selector(
+        settings.provided.hub_backend,
+        memory=providers.Object(None),
+        postgres=providers.Singleton(PostgresHubRelay, dsn=database.provided.dsn, log=postgres_log, hub=hub),
+        redis=providers.Singleton(RedisHubRelay, url=settings.provided.redis_url, log=redis_log, hub=hub),
+    )
     hub_notifier = providers.Selector(
         settings.provided.hub_backend,
         memory=providers.Singleton(HubNotifier, hub),
-        postgres=providers.Singleton(PostgresHubNotifier, event_log),
+        postgres=providers.Singleton(PostgresHubNotifier, postgres_log),
+        redis=providers.Singleton(RedisHubNotifier, redis_log),
     )
     notifier = providers.Singleton(
         RoutingNotifier,
@@ -356,10 +372,8 @@ class Container(containers.DeclarativeContainer):
 def build_container(settings: Settings, **overrides: Any) -> Container:
     """A container for `settings`; `overrides` replace providers by name (tests). Fails at start, not on
     the first webhook, when the selected transports, storage or tokens can't be built."""
-    if settings.hub_backend not in ("memory", "postgres"):
-        raise ConfigurationError(
-            f"HUB_BACKEND={settings.hub_backend} is not available in this build; use memory or postgres"
-        )
+    if settings.hub_backend not in HUB_BACKENDS:
+        raise ConfigurationError(f"HUB_BACKEND={settings.hub_backend} is not available in this build")
     container = Container(settings=settings)
     for name, value in overrides.items():
         getattr(container, name).override(providers.Object(value))
@@ -388,6 +402,8 @@ async def running(container: Container, dsn: str, *, migrate: bool = True) -> As
             tavus = container.tavus()
             if tavus is not None:
                 await tavus.aclose()
+            if settings.hub_backend == "redis":
+                await container.redis_log().aclose()
             if settings.storage == "supabase":
                 await container.supabase_storage().aclose()
             if settings.storage == "supabase" or settings.uses_supabase_realtime:

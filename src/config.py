@@ -46,6 +46,7 @@ class Settings:
     notifier_sessions: Mapping[str, Transport] = field(default_factory=dict)
     realtime_private: bool = False
     hub_backend: str = "memory"
+    redis_url: str | None = None  # HUB_BACKEND=redis
     allowed_origins: tuple[str, ...] = ()  # empty: PUBLIC_BASE_URL's origin
     max_webhook_bytes: int = 65536
     max_video_bytes: int = 524_288_000  # 500 MB
@@ -145,7 +146,7 @@ _KEYS = {
     "host", "port", "public_base_url", "database_url", "data_dir", "tavus_webhook_secret",
     "webhook_allow_url_token", "webhook_tolerance_s", "storage", "supabase_url", "supabase_service_role_key",
     "supabase_anon_key", "supabase_jwt_secret", "storage_bucket", "storage_url_mode", "signed_url_ttl_s",
-    "notifier", "notifier_sessions", "realtime_private", "hub_backend", "allowed_origins",
+    "notifier", "notifier_sessions", "realtime_private", "hub_backend", "redis_url", "allowed_origins",
     "max_webhook_bytes", "max_video_bytes", "title_match_threshold", "app_secret", "session_token_ttl_s",
     "log_level",
     "realtime_token_ttl_s",
@@ -198,6 +199,7 @@ def _build(values: Mapping[str, Any]) -> Settings:
         notifier_sessions=_sessions(get("notifier_sessions", {})),
         realtime_private=_bool(get("realtime_private", False), "REALTIME_PRIVATE"),
         hub_backend=str(get("hub_backend", "memory")).lower(),
+        redis_url=get("redis_url"),
         allowed_origins=_list(get("allowed_origins", ())),
         max_webhook_bytes=_int(get("max_webhook_bytes", 65536), "MAX_WEBHOOK_BYTES"),
         max_video_bytes=_int(get("max_video_bytes", 524_288_000), "MAX_VIDEO_BYTES"),
@@ -272,6 +274,7 @@ def _finish(settings: Settings) -> Settings:
     )
 
 
+HUB_BACKENDS = ("memory", "postgres", "redis")
 ADMIN_TOKEN_FILE = "admin_token"  # under DATA_DIR/secrets in embedded dev mode
 MIN_WEBHOOK_SECRET_CHARS = 16
 MIN_APP_SECRET_CHARS = 32

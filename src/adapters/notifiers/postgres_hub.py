@@ -16,15 +16,12 @@ whichever instance it lands."""
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
+from demo_relay.adapters.notifiers.relay import HubRelay, StoredEvent, broadcast_note
 from demo_relay.adapters.notifiers.websocket_hub import WebSocketHub, encode_frame
 from demo_relay.adapters.postgres.database import Database
 from demo_relay.adapters.postgres.pool import translate_errors
@@ -34,7 +31,6 @@ from demo_relay.domain.models import UNKNOWN_DURATION_CURRENT_S, ChannelEvent, E
 if TYPE_CHECKING:
     from demo_relay.adapters.postgres.pool import PgPool
 
-log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "demo_relay_events"
 # NOTIFY payloads must stay under 8,000 bytes; leave room for the envelope's other fields.
@@ -78,16 +74,6 @@ order by e.seq desc
 limit 1"""  # noqa: S608 (constants only)
 
 
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    seq: int
-    event: str
-    conversation_id: str | None
-    frame: str
-    current_until: datetime | None
-    event_id: str
-
-
 def _stored(row: asyncpg.Record) -> StoredEvent:
     return StoredEvent(
         row["seq"], row["event"], row["conversation_id"], row["frame"], row["current_until"], row["event_id"]
@@ -120,16 +106,9 @@ class PostgresEventLog:
             seq: int = await conn.fetchval(
                 _APPEND, event.channel, event.id, str(event.event), conversation_id, frame, sent_at, until
             )
-            note: dict[str, Any] = {
-                "c": event.channel,
-                "s": seq,
-                "e": str(event.event),
-                "v": conversation_id,
-                "u": until.isoformat() if until else None,
-            }
-            if len(frame.encode()) <= MAX_INLINE_FRAME_BYTES:
-                note["f"] = frame  # else by reference: the relay reads it from the log
-            await conn.execute("select pg_notify($1, $2)", NOTIFY_CHANNEL, json.dumps(note))
+            inline = frame if len(frame.encode()) <= MAX_INLINE_FRAME_BYTES else None  # else by reference
+            note = broadcast_note(event.channel, seq, str(event.event), conversation_id, until, inline)
+            await conn.execute("select pg_notify($1, $2)", NOTIFY_CHANNEL, note)
         return seq
 
     async def after(self, channel: str, conversation_id: str | None, seq: int) -> list[StoredEvent]:
@@ -194,46 +173,18 @@ class PostgresHubNotifier:
         return (self.name,)
 
 
-class PostgresHubRelay:
-    """This instance's LISTEN connection and what it delivers to the local hub, in order, once."""
+class PostgresHubRelay(HubRelay):
+    """This instance's LISTEN connection (its own, never a pooled one)."""
 
     def __init__(
-        self,
-        dsn: str,
-        log: PostgresEventLog,
-        hub: WebSocketHub,
-        *,
-        keepalive_s: float = 5.0,
-        max_backoff_s: float = 5.0,
+        self, dsn: str, log: PostgresEventLog, hub: WebSocketHub, *, keepalive_s: float = 5.0
     ) -> None:
+        super().__init__(log, hub)
         self._dsn = dsn
-        self._log = log
-        self._hub = hub
         self._keepalive_s = keepalive_s
-        self._max_backoff_s = max_backoff_s
-        self._last: dict[str, int] = {}  # channel → last sequence delivered here
-        self._inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-        self.connected = asyncio.Event()
-        self.reconnects = 0
         self.backend_pid: int | None = None
 
-    async def run(self) -> None:
-        """Until cancelled: connect, LISTEN, deliver; on a lost connection, again with backoff."""
-        backoff = 0.1
-        while True:
-            try:
-                await self._listen_once()
-                backoff = 0.1
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # refused, reset, terminated: the next round reconnects
-                log.warning("hub relay: LISTEN connection lost (%s); reconnecting", type(exc).__name__)
-            self.connected.clear()
-            self.reconnects += 1
-            await asyncio.sleep(backoff)
-            backoff = min(self._max_backoff_s, backoff * 2)
-
-    async def _listen_once(self) -> None:
+    async def listen_once(self) -> None:
         lost = asyncio.Event()
         conn: asyncpg.Connection[Any] = await asyncpg.connect(
             self._dsn, timeout=10, server_settings={"application_name": LISTEN_APPLICATION_NAME}
@@ -242,91 +193,15 @@ class PostgresHubRelay:
             conn.add_termination_listener(lambda _: lost.set())
             await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
             self.backend_pid = conn.get_server_pid()
-            # Anything committed while we were away is in the log; from here on NOTIFY brings the rest
-            # (the inbox keeps both in order: the catch-up marker goes in first).
-            self._inbox.put_nowait(None)
-            consumer = asyncio.create_task(self._consume(), name="hub-relay-consume")
-            self.connected.set()
-            try:
+            async with self.listening():
                 while not lost.is_set():
                     try:
                         await asyncio.wait_for(lost.wait(), self._keepalive_s)
                     except TimeoutError:
                         await conn.fetchval("select 1", timeout=self._keepalive_s)  # a silent drop
-            finally:
-                consumer.cancel()
-                await asyncio.gather(consumer, return_exceptions=True)
         finally:
             if not conn.is_closed():
                 conn.terminate()
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
-        try:
-            note = json.loads(str(payload))
-        except ValueError:
-            log.warning("hub relay: a notification that is not JSON was ignored")
-            return
-        if isinstance(note, dict):
-            self._inbox.put_nowait(note)
-
-    async def _consume(self) -> None:
-        while True:
-            note = await self._inbox.get()
-            try:
-                if note is None:
-                    await self._catch_up()
-                else:
-                    await self._handle(note)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the database away mid-way: the next reconnect's catch-up fills the gap
-                log.warning("hub relay: could not deliver an event", exc_info=True)
-
-    async def _catch_up(self) -> None:
-        """After (re)connecting: the events this instance's subscribers missed. Channels nobody here
-        subscribes to are forgotten (a new subscriber there is a late joiner, served from the log)."""
-        wanted = set(self._hub.channels_with_subscribers())
-        for channel in list(self._last):
-            if channel not in wanted:
-                del self._last[channel]
-        for channel, last in list(self._last.items()):
-            for stored in await self._log.after(channel, None, last):
-                self._deliver(channel, stored)
-
-    async def _handle(self, note: dict[str, Any]) -> None:
-        channel, seq = note.get("c"), note.get("s")
-        if not isinstance(channel, str) or not isinstance(seq, int):
-            return
-        last = self._last.get(channel)
-        if last is not None and seq <= last:
-            return  # delivered already (by a catch-up)
-        if last is not None and seq > last + 1:
-            for stored in await self._log.gap(channel, last, seq - 1):  # a gap: the log first
-                self._deliver(channel, stored)
-        frame = note.get("f")
-        if isinstance(frame, str):
-            until = note.get("u")
-            self._deliver(
-                channel,
-                StoredEvent(
-                    seq,
-                    str(note.get("e")),
-                    note.get("v") if isinstance(note.get("v"), str) else None,
-                    frame,
-                    datetime.fromisoformat(until) if isinstance(until, str) else None,
-                    "",
-                ),
-            )
-        else:  # too large for NOTIFY: read from the log
-            for stored in await self._log.gap(channel, seq - 1, seq):
-                self._deliver(channel, stored)
-
-    def _deliver(self, channel: str, stored: StoredEvent) -> None:
-        if stored.seq <= self._last.get(channel, 0):
-            return
-        self._last[channel] = stored.seq
-        self._hub.deliver(channel, stored.event, stored.conversation_id, stored.frame, stored.current_until)
-
-    def seen(self, channel: str) -> Sequence[int]:
-        """The last sequence delivered on `channel` (tests)."""
-        return [self._last[channel]] if channel in self._last else []
+        self.notified(str(payload))

@@ -49,13 +49,14 @@ RELAY_READY_WITHIN_S = 10.0
 
 
 async def _purge_event_log(container: Container) -> None:
-    """The Postgres hub's event log keeps what the webhook_events retention keeps (at least the late-join
+    """The shared hub's event log keeps what the webhook_events retention keeps (at least the late-join
     window), purged with the same rhythm."""
     settings = container.settings()
     retention = timedelta(days=settings.webhook_events_retention_days)
     while True:
         try:
-            removed = await container.event_log().purge(datetime.now(UTC) - retention)
+            event_log = container.event_log()
+            removed = await event_log.purge(datetime.now(UTC) - retention) if event_log else 0
             if removed:
                 log.info("retention: forgot %d hub events", removed)
         except Exception:  # the database away for a while: the next turn tries again
@@ -78,8 +79,8 @@ def create_app(
             if on_ready is not None:
                 await on_ready(container)
             tasks = [asyncio.create_task(container.purge_deliveries().run_every(RETENTION_INTERVAL_S))]
-            if settings.hub_backend == "postgres":
-                relay = container.hub_relay()
+            relay = container.hub_relay()
+            if relay is not None:  # HUB_BACKEND=postgres or redis: this instance hears the others
                 tasks.append(asyncio.create_task(relay.run(), name="hub-relay"))
                 tasks.append(asyncio.create_task(_purge_event_log(container), name="event-log-retention"))
                 try:  # ready once this instance hears the others (it keeps trying if not yet)
@@ -159,9 +160,7 @@ def create_app(
             "connection_limits": provide(lambda: connection_limits),
             "conversations": provide(container.conversations),
             # The shared log pages catch up from (HUB_BACKEND=postgres); None: this process's hub alone.
-            "event_log": provide(
-                container.event_log if settings.hub_backend == "postgres" else (lambda: None)
-            ),
+            "event_log": provide(container.event_log),
         },
         lifespan=[lifespan],
         state=State({OWNERS_STATE: container.owners()}),

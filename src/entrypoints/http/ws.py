@@ -20,7 +20,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath, FromQuery, SkipValidation
 
-from demo_relay.adapters.notifiers.postgres_hub import PostgresEventLog
+from demo_relay.adapters.notifiers.relay import EventLog
 from demo_relay.adapters.notifiers.websocket_hub import Subscription, WebSocketHub
 from demo_relay.config import Settings
 from demo_relay.domain.errors import DomainError, InvalidToken
@@ -69,7 +69,7 @@ async def ws_handler(
     settings: NamedDependency[Settings],
     connection_limits: NamedDependency[ConnectionLimits],
     conversations: NamedDependency[SkipValidation[ConversationDirectory]],
-    event_log: NamedDependency[SkipValidation[PostgresEventLog | None]],
+    event_log: NamedDependency[SkipValidation[EventLog | None]],
     token: FromQuery[str | None] = None,
     since: FromQuery[str | None] = None,
 ) -> None:
@@ -131,7 +131,7 @@ async def _serve(
     hub: WebSocketHub,
     access: ChannelAccess,
     limit: int,
-    event_log: PostgresEventLog | None,
+    event_log: EventLog | None,
     since: str | None,
 ) -> None:
     # Subscribed before `subscribed` is sent: the current video is already queued and anything published

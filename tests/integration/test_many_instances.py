@@ -1,10 +1,11 @@
-"""HUB_BACKEND=postgres: two instances of the real app (each on its own uvicorn socket) on one Postgres.
+"""Many instances (HUB_BACKEND=postgres, and the same contract with HUB_BACKEND=redis): two instances of the
+real app, each on its own uvicorn socket, on one Postgres (and one Redis).
 
 - a webhook posted to A reaches the subscribers on A and on B, once each;
 - 1,000 webhooks spread over both reach every subscriber exactly once, in the order Postgres committed them
   per channel; the same delivery posted to A and B at once plays once;
-- B's LISTEN backend killed (`pg_terminate_backend`): B reconnects, and what was sent in the gap reaches
-  B's subscribers;
+- B's listening connection killed (`pg_terminate_backend`; Redis: `CLIENT KILL`): B reconnects, and what was
+  sent in the gap reaches B's subscribers;
 - a page that reconnects with `?since=<frame id>` gets exactly what it missed, from either instance; a late
   joiner on B gets the video played through A; a viewer still sees only its own conversation;
 - N instances starting on an empty database seed one demo."""
@@ -23,10 +24,12 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+import redis.asyncio as aioredis
 from websockets.asyncio.client import ClientConnection, connect
 
 from demo_relay.bootstrap import build_container, running
 from tests.support.app import SeededApp, make_settings, owner_headers, tavus_headers
+from tests.support.redis import redis_server
 from tests.support.server import free_port
 from tests.support.server import running as serving
 
@@ -51,10 +54,44 @@ class Pair:
     b: Instance
     demo_id: str
     pool: asyncpg.Pool
+    backend: str
+    redis_url: str | None = None
 
     @property
     def channel(self) -> str:
         return f"demo-{self.demo_id}"
+
+    async def committed(self) -> list[str]:
+        """The channel's event ids in the order the backend stored (committed) them."""
+        if self.backend == "postgres":
+            rows = await self.pool.fetch(
+                "select event_id from channel_events where channel = $1 order by seq", self.channel
+            )
+            return [row["event_id"] for row in rows]
+        client = aioredis.from_url(self.redis_url or "")
+        try:
+            entries = await client.xrange(f"demo-relay:log:{self.channel}", "-", "+")
+        finally:
+            await client.aclose()
+        return [fields[b"i"].decode() for _, fields in entries]
+
+    async def kill_listener(self, instance: Instance) -> None:
+        """Ends the instance's listening connection from the server's side."""
+        if self.backend == "postgres":
+            killed = await self.pool.fetchval(
+                "select pg_terminate_backend(pid) from pg_stat_activity"
+                " where pid = $1 and application_name = 'demo-relay-listen'",
+                instance.relay.backend_pid,
+            )
+            assert killed is True
+            return
+        # Redis: every subscriber connection (both instances lose theirs; both must recover).
+        client = aioredis.from_url(self.redis_url or "")
+        try:
+            assert len(await client.client_list(_type="pubsub")) == 2
+            await client.client_kill_filter(_type="pubsub")
+        finally:
+            await client.aclose()
 
     async def session(self, instance: Instance, conversation_id: str | None) -> dict[str, Any]:
         if conversation_id is None:
@@ -109,14 +146,20 @@ async def frames(ws: ClientConnection, count: int, within_s: float = 30.0) -> li
     return got
 
 
-@pytest.fixture
-async def pair(tmp_path: Path, database_url: str, db_pool: asyncpg.Pool) -> AsyncIterator[Pair]:
+@pytest.fixture(params=["postgres", "redis"])
+async def pair(
+    request: pytest.FixtureRequest, tmp_path: Path, database_url: str, db_pool: asyncpg.Pool
+) -> AsyncIterator[Pair]:
+    backend: str = request.param
     async with AsyncExitStack() as stack:
+        redis_url = stack.enter_context(redis_server(tmp_path / "redis")) if backend == "redis" else None
         instances = []
         for name in ("a", "b"):
             port = free_port()
             # One DATA_DIR (its media folder is the shared volume local storage needs across instances).
-            settings = make_settings(tmp_path, database_url, port=port, hub_backend="postgres")
+            settings = make_settings(
+                tmp_path, database_url, port=port, hub_backend=backend, redis_url=redis_url
+            )
             seeded = SeededApp(settings, database_url)
             base = await stack.enter_async_context(serving(seeded.app, port))
             http = await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=30))
@@ -124,7 +167,7 @@ async def pair(tmp_path: Path, database_url: str, db_pool: asyncpg.Pool) -> Asyn
         a, b = instances
         for instance in instances:
             await asyncio.wait_for(instance.relay.connected.wait(), 10)
-        ready = Pair(a, b, a.seeded.demo_id, db_pool)
+        ready = Pair(a, b, a.seeded.demo_id, db_pool, backend, redis_url)
         for i in range(7):  # the conversations the tests play into, registered to the demo
             await ready.session(a, f"conv-{i}")
         yield ready
@@ -162,12 +205,7 @@ async def test_a_thousand_webhooks_over_both_reach_everyone_once_in_commit_order
     received = asyncio.gather(*(frames(ws, count, within_s=120) for ws in subscribers))
     statuses = await asyncio.gather(*(send(i) for i in range(count)))
     assert statuses == [200] * count
-    committed = [
-        row["event_id"]
-        for row in await pair.pool.fetch(
-            "select event_id from channel_events where channel = $1 order by seq", pair.channel
-        )
-    ]
+    committed = await pair.committed()
     assert len(committed) == count == len(set(committed))
     for got in await received:
         assert [frame["id"] for frame in got] == committed  # each once, in commit order
@@ -185,19 +223,14 @@ async def test_b_loses_its_listen_connection_and_its_subscribers_miss_nothing(pa
     on_b = await pair.subscribe(pair.b)
     await post(pair.a, play(TITLES[0], "conv-1", "before"))
     assert [f["payload"]["title"] for f in await frames(on_b, 1)] == [TITLES[0]]
-    pid = pair.b.relay.backend_pid
-    killed = await pair.pool.fetchval(
-        "select pg_terminate_backend(pid) from pg_stat_activity"
-        " where pid = $1 and application_name = 'demo-relay-listen'",
-        pid,
-    )
-    assert killed is True
+    reconnects = pair.b.relay.reconnects
+    await pair.kill_listener(pair.b)
     # Sent while B is away (or reconnecting): it must catch up from the log.
     for i in range(5):
         assert (await post(pair.a, play(TITLES[i % 3], "conv-1", f"gap-{i}"))).status_code == 200
     got = await frames(on_b, 5)
     assert [f["payload"]["tool_call_id"] for f in got] == [f"gap-{i}" for i in range(5)]
-    assert pair.b.relay.reconnects >= 1 and pair.b.relay.backend_pid != pid
+    assert pair.b.relay.reconnects > reconnects
 
 
 async def test_since_gets_exactly_what_was_missed_and_late_joiners_the_current_video(pair: Pair) -> None:
