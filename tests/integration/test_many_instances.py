@@ -18,6 +18,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ import redis.asyncio as aioredis
 from websockets.asyncio.client import ClientConnection, connect
 
 from demo_relay.bootstrap import build_container, running
+from demo_relay.domain.models import ChannelEvent, EventName
 from tests.support.app import SeededApp, make_settings, owner_headers, tavus_headers
 from tests.support.redis import redis_server
 from tests.support.server import free_port
@@ -281,3 +283,18 @@ async def test_a_draining_instance_is_not_ready_and_says_going_away(pair: Pair) 
     await asyncio.wait_for(ws.wait_closed(), 5)
     assert ws.close_code == 1001
     assert (await pair.a.http.get("/readyz")).status_code == 200  # the other instance carries on
+
+
+async def test_an_event_too_large_to_broadcast_goes_by_reference_and_arrives_whole(pair: Pair) -> None:
+    watcher = await pair.subscribe(pair.b)
+    payload = {
+        "url": "https://cdn.example/v.mp4?sig=" + "x" * 80_000,
+        "title": "Big",
+        "conversation_id": None,
+    }
+    event = ChannelEvent(
+        pair.channel, EventName.PLAY_VIDEO, payload, "evt-big", datetime.now(UTC), current_for_s=30.0
+    )
+    assert await pair.a.seeded.container.notifier().publish(event) == ("websocket",)
+    [frame] = await frames(watcher, 1)
+    assert frame["id"] == "evt-big" and frame["payload"]["url"] == payload["url"]
