@@ -48,6 +48,8 @@ async def test_repository_migrations_apply_once(empty_database_url: str):
     )
     assert tables == [
         "agent_conversations",
+        "channel_events",
+        "channel_heads",
         "conversations",
         "demo_relay_schema_migrations",
         "demo_videos",

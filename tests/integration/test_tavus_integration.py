@@ -238,12 +238,14 @@ async def test_api_sync_keeps_one_registry_tool_per_demo_attached_to_the_persona
 
 async def test_a_failed_sync_is_recorded_and_retried_by_itself(stack_factory: Any) -> None:
     async with stack_factory() as stack:
-        # More failures than one attempt's retries: the attempt fails, the demo says so.
-        stack.tavus.add_fault(status=503, times=4, match="/personas/")
+        # Tavus answers 503 until further notice: attempts fail (each after its own retries), the demo says
+        # so, and the worker keeps trying.
+        stack.tavus.add_fault(status=503, times=None, match="/personas/")
         await stack.set_persona()
         failed = await sync_state(stack, "failed")
         assert "tavus_unavailable" in failed["tavus"]["sync"]["error"]
-        demo = await sync_state(stack, "synced")  # the next attempts get through, nobody pressed anything
+        stack.tavus.fake.faults.clear()  # Tavus is back
+        demo = await sync_state(stack, "synced")  # the next attempt gets through, nobody pressed anything
         assert demo["tavus"]["sync"]["error"] is None
         assert [t["function"]["name"] for t in stack.inline_tools()] == ["book_meeting", "play_video"]
 

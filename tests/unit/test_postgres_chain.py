@@ -30,16 +30,17 @@ def test_docker_that_cannot_pull_falls_back_to_embedded(
     monkeypatch.setattr(pg, "docker_available", lambda: True)
 
     @contextmanager
-    def unpullable() -> Iterator[str]:
-        raise RuntimeError("pull access denied for postgres, repository does not exist\nmore detail")
+    def unpullable(image: str) -> Iterator[str]:
+        raise RuntimeError(f"pull access denied for {image}, repository does not exist\nmore detail")
         yield "never"
 
     embedded = _StartedEmbedded()
+    monkeypatch.setattr(pg, "container_image", lambda: "postgres:17")
     monkeypatch.setattr(pg, "_container", unpullable)
     monkeypatch.setattr(pg, "EmbeddedPostgres", lambda: embedded)
     with pg.postgres_server(tmp_path) as server:
         assert server.kind == "embedded"
-        assert "could not start: RuntimeError: pull access denied" in server.describe()
+        assert "postgres:17 could not start: RuntimeError: pull access denied" in server.describe()
         assert "more detail" not in server.describe()
     assert embedded.stopped
 
