@@ -19,7 +19,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 from demo_relay.adapters.postgres.embedded import EmbeddedPostgres
-from tests.support.app import CONVERSATION, SeededApp, make_settings, owner_headers, tavus_headers
+from tests.support.app import SeededApp, make_settings, owner_headers, tavus_headers
 from tests.support.server import free_port, running
 
 REQUESTS = 300
@@ -29,24 +29,26 @@ def pct(values: list[float], q: float) -> float:
     return sorted(values)[min(len(values) - 1, int(q * len(values)))]
 
 
-async def subscriber(http: httpx.AsyncClient, demo_id: str) -> ClientConnection:
-    session = (
-        await http.post(
-            f"/api/demos/{demo_id}/sessions", headers=owner_headers(), json={"conversation_id": CONVERSATION}
-        )
-    ).json()
+async def subscriber(http: httpx.AsyncClient, demo_id: str, conversation_id: str) -> ClientConnection:
+    opened = await http.post(
+        f"/api/demos/{demo_id}/sessions", headers=owner_headers(), json={"conversation_id": conversation_id}
+    )
+    assert opened.status_code == 201, opened.text
+    session = opened.json()
     ws = await connect(f"{session['websocket']['url']}?token={session['websocket']['token']}")
     assert json.loads(await ws.recv())["event"] == "subscribed"
     return ws
 
 
-async def measure(post_to: httpx.AsyncClient, receiver: ClientConnection, label: str) -> list[float]:
+async def measure(
+    post_to: httpx.AsyncClient, receiver: ClientConnection, conversation_id: str, label: str
+) -> list[float]:
     samples: list[float] = []
     for i in range(REQUESTS):
         body = json.dumps(
             {
                 "event_type": "conversation.tool_call",
-                "conversation_id": CONVERSATION,
+                "conversation_id": conversation_id,
                 "properties": {
                     "name": "play_video",
                     "tool_call_id": f"x_{label}_{i}_{time.time_ns()}",
@@ -69,8 +71,8 @@ async def run(dsn: str, root: Path) -> dict[str, list[float]]:
         single = SeededApp(make_settings(root / "memory", dsn, port=port), dsn)
         base = await stack.enter_async_context(running(single.app, port))
         http = await stack.enter_async_context(httpx.AsyncClient(base_url=base))
-        ws = await subscriber(http, single.demo_id)
-        results["memory hub, one instance"] = await measure(http, ws, "memory")
+        ws = await subscriber(http, single.demo_id, "c-bench-memory")
+        results["memory hub, one instance"] = await measure(http, ws, "c-bench-memory", "memory")
         await ws.close()
     async with AsyncExitStack() as stack:
         clients = []
@@ -84,10 +86,18 @@ async def run(dsn: str, root: Path) -> dict[str, list[float]]:
         for app in seeded:
             await asyncio.wait_for(app.container.hub_relay().connected.wait(), 10)
         demo_id = seeded[0].demo_id
-        on_a, on_b = await subscriber(clients[0], demo_id), await subscriber(clients[1], demo_id)
-        results["postgres hub, webhook on A → subscriber on A"] = await measure(clients[0], on_a, "same")
+        conversation = "c-bench-shared"
+        on_a = await subscriber(clients[0], demo_id, conversation)
+        results["postgres hub, webhook on A → subscriber on A"] = await measure(
+            clients[0], on_a, conversation, "same"
+        )
         await on_a.close()
-        results["postgres hub, webhook on A → subscriber on B"] = await measure(clients[0], on_b, "cross")
+        # Subscribed only now: it must wait for each frame, not read ones queued during the first run.
+        on_b = await subscriber(clients[1], demo_id, conversation)
+        await asyncio.wait_for(on_b.recv(), 5)  # the late join's current video
+        results["postgres hub, webhook on A → subscriber on B"] = await measure(
+            clients[0], on_b, conversation, "cross"
+        )
         await on_b.close()
     return results
 
