@@ -35,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
-import { SERVICE_BIN, children, freePort, scratchStack, serviceEnv, sleep, startProcess, stopProcess, until, waitReady } from './processes.mjs';
+import { SERVICE_BIN, children, freePort, scratchStack, serviceEnv, sleep, startProcess, startServe, stopProcess, until, waitReady } from './processes.mjs';
 
 const FRONTEND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const REPO = path.resolve(FRONTEND, '..');
@@ -120,20 +120,11 @@ async function startStack(transport, { privateChannels = false } = {}) {
       stack.supabaseUrl = supabaseUrl;
     }
 
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    Object.assign(env, {
-      PORT: String(port),
-      DATA_DIR: path.join(dataDir, 'data'),
+    const base = await startServe({ dataDir, started }, env, {
       TAVUS_WEBHOOK_SECRET: SECRET,
       ADMIN_TOKEN,
       FRONTEND_DIST: DIST,
-      DEMO_RELAY_CONFIG: path.join(dataDir, 'absent.toml'),
     });
-    const serveLog = path.join(dataDir, 'serve.log');
-    const serve = startProcess(['serve'], env, serveLog);
-    started.push(serve);
-    await waitReady('serve /readyz', serve, `${base}/readyz`, serveLog);
 
     const demos = await (await fetch(`${base}/api/demos`)).json();
     assert.ok(Array.isArray(demos) && demos.length > 0, 'serve seeds a sample demo');

@@ -125,3 +125,21 @@ export async function scratchStack(prefix) {
   };
   return { dataDir, started, stop };
 }
+
+/**
+ * `demo-relay serve` of a scratch stack on a free port, its settings over `env` (DATA_DIR and an absent
+ * config file in the stack's folder); resolves to its base URL once /readyz answers 200.
+ */
+export async function startServe({ dataDir, started }, env, settings) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const log = path.join(dataDir, 'serve.log');
+  const serve = startProcess(
+    ['serve'],
+    { ...env, PORT: String(port), DATA_DIR: path.join(dataDir, 'data'), DEMO_RELAY_CONFIG: path.join(dataDir, 'absent.toml'), ...settings },
+    log,
+  );
+  started.push(serve);
+  await waitReady('serve /readyz', serve, `${base}/readyz`, log);
+  return base;
+}

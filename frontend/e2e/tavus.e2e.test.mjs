@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 import { fakeDailyModule } from './fakeDaily.mjs';
-import { SERVICE_BIN, children, freePort, scratchStack, serviceEnv, startProcess, stopProcess, until, waitReady } from './processes.mjs';
+import { SERVICE_BIN, children, freePort, scratchStack, serviceEnv, startProcess, startServe, stopProcess, until, waitReady } from './processes.mjs';
 
 const FRONTEND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = path.resolve(process.env.FRONTEND_DIST ?? path.join(FRONTEND, '..', 'src', 'entrypoints', 'http', 'page'));
@@ -60,24 +60,15 @@ async function startStack(delivery) {
     started.push(fake);
     await waitReady('fake-tavus', fake, `${tavus}/__fake/state`, fakeLog);
 
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    Object.assign(env, {
-      PORT: String(port),
-      DATA_DIR: path.join(dataDir, 'data'),
+    const base = await startServe({ dataDir, started }, env, {
       TAVUS_WEBHOOK_SECRET: SECRET,
       ADMIN_TOKEN,
       FRONTEND_DIST: DIST,
-      DEMO_RELAY_CONFIG: path.join(dataDir, 'absent.toml'),
       TAVUS_API_KEY: TAVUS_KEY,
       TAVUS_API_URL: `${tavus}/v2`,
       TAVUS_TOOL_DELIVERY: delivery,
       TAVUS_SYNC_POLL_S: '0.2',
     });
-    const serveLog = path.join(dataDir, 'serve.log');
-    const serve = startProcess(['serve'], env, serveLog);
-    started.push(serve);
-    await waitReady('serve /readyz', serve, `${base}/readyz`, serveLog);
     const demos = await (await fetch(`${base}/api/demos`)).json();
     return { base, tavus, demoId: demos[0].id, demo: demos[0], stop };
   } catch (error) {
