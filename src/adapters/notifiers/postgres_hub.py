@@ -122,6 +122,13 @@ class PostgresEventLog:
             rows = await self._pool.fetch(_GAP, channel, after_seq, up_to_seq)
         return [_stored(row) for row in rows]
 
+    async def head(self, channel: str) -> int:
+        async with translate_errors():
+            value = await self._pool.fetchval(
+                "select last_seq from channel_heads where channel = $1", channel
+            )
+        return int(value or 0)
+
     async def seq_of(self, channel: str, event_id: str) -> int | None:
         """The sequence number of a frame id on the channel (the latest, if a retried delivery stored it
         twice); None when the log does not have it (unknown, or purged)."""

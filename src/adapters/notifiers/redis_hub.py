@@ -147,6 +147,13 @@ class RedisEventLog:
     async def gap(self, channel: str, after_seq: int, up_to_seq: int) -> list[StoredEvent]:
         return await self._range(channel, after_seq + 1, up_to_seq)
 
+    async def head(self, channel: str) -> int:
+        try:
+            value = await self.client.get(_keys(channel)[0])
+        except (RedisError, OSError) as exc:
+            raise TransportUnavailable(f"Redis is unavailable: {type(exc).__name__}") from exc
+        return int(value or 0)
+
     async def catch_up(
         self, channel: str, conversation_id: str | None, since: str | None, now: datetime
     ) -> list[StoredEvent]:

@@ -41,6 +41,10 @@ class EventLog(Protocol):
 
     async def gap(self, channel: str, after_seq: int, up_to_seq: int) -> list[StoredEvent]: ...
 
+    async def head(self, channel: str) -> int:
+        """The channel's last sequence number (0: no event yet)."""
+        ...
+
     async def catch_up(
         self, channel: str, conversation_id: str | None, since: str | None, now: datetime
     ) -> list[StoredEvent]:
@@ -76,6 +80,9 @@ class HubRelay:
         self._hub = hub
         self._max_backoff_s = max_backoff_s
         self._last: dict[str, int] = {}  # channel → last sequence delivered here
+        # channel → its head when a subscriber here joined, while nothing was delivered on it since: where a
+        # catch-up after a lost connection starts for a channel that had no event yet.
+        self._floor: dict[str, int] = {}
         self._inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.connected = asyncio.Event()
         self.reconnects = 0
@@ -112,6 +119,11 @@ class HubRelay:
             consumer.cancel()
             await asyncio.gather(consumer, return_exceptions=True)
 
+    def track(self, channel: str, head: int) -> None:
+        """A subscriber joined `channel` here when its log stood at `head`."""
+        if channel not in self._last:
+            self._floor[channel] = max(head, self._floor.get(channel, 0))
+
     def notified(self, payload: str) -> None:
         try:
             note = json.loads(payload)
@@ -138,11 +150,14 @@ class HubRelay:
         """After (re)connecting: the events this instance's subscribers missed. Channels nobody here
         subscribes to are forgotten (a new subscriber there is a late joiner, served from the log)."""
         wanted = set(self._hub.channels_with_subscribers())
-        for channel in list(self._last):
-            if channel not in wanted:
-                del self._last[channel]
-        for channel, last in list(self._last.items()):
-            for stored in await self._log.after(channel, None, last):
+        for known in (self._last, self._floor):
+            for channel in [c for c in known if c not in wanted]:
+                del known[channel]
+        for channel in wanted:
+            start = self._last.get(channel, self._floor.get(channel))
+            if start is None:
+                continue
+            for stored in await self._log.after(channel, None, start):
                 self._deliver(channel, stored)
 
     async def _handle(self, note: dict[str, Any]) -> None:
@@ -152,8 +167,9 @@ class HubRelay:
         last = self._last.get(channel)
         if last is not None and seq <= last:
             return  # delivered already (by a catch-up)
-        if last is not None and seq > last + 1:
-            for stored in await self._log.gap(channel, last, seq - 1):  # a gap: the log first
+        known = last if last is not None else self._floor.get(channel)
+        if known is not None and seq > known + 1:
+            for stored in await self._log.gap(channel, known, seq - 1):  # a gap: the log first
                 self._deliver(channel, stored)
         frame = note.get("f")
         if isinstance(frame, str):
@@ -178,6 +194,7 @@ class HubRelay:
         if stored.seq <= self._last.get(channel, 0):
             return
         self._last[channel] = stored.seq
+        self._floor.pop(channel, None)
         self._hub.deliver(channel, stored.event, stored.conversation_id, stored.frame, stored.current_until)
 
     def seen(self, channel: str) -> Sequence[int]:

@@ -161,6 +161,7 @@ def create_app(
             "conversations": provide(container.conversations),
             # The shared log pages catch up from (HUB_BACKEND=postgres); None: this process's hub alone.
             "event_log": provide(container.event_log),
+            "hub_relay": provide(container.hub_relay),
         },
         lifespan=[lifespan],
         state=State({OWNERS_STATE: container.owners()}),

@@ -20,7 +20,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath, FromQuery, SkipValidation
 
-from demo_relay.adapters.notifiers.relay import EventLog
+from demo_relay.adapters.notifiers.relay import EventLog, HubRelay
 from demo_relay.adapters.notifiers.websocket_hub import Subscription, WebSocketHub
 from demo_relay.config import Settings
 from demo_relay.domain.errors import DomainError, InvalidToken
@@ -70,6 +70,7 @@ async def ws_handler(
     connection_limits: NamedDependency[ConnectionLimits],
     conversations: NamedDependency[SkipValidation[ConversationDirectory]],
     event_log: NamedDependency[SkipValidation[EventLog | None]],
+    hub_relay: NamedDependency[SkipValidation[HubRelay | None]],
     token: FromQuery[str | None] = None,
     since: FromQuery[str | None] = None,
 ) -> None:
@@ -94,7 +95,7 @@ async def ws_handler(
         await _refuse(socket, CLOSE_TRY_AGAIN_LATER, "too many connections")
         return
     try:
-        await _serve(socket, hub, access, settings.ws_max_message_bytes, event_log, since)
+        await _serve(socket, hub, access, settings.ws_max_message_bytes, event_log, hub_relay, since)
     finally:
         connection_limits.release(admitted)
 
@@ -132,6 +133,7 @@ async def _serve(
     access: ChannelAccess,
     limit: int,
     event_log: EventLog | None,
+    relay: HubRelay | None,
     since: str | None,
 ) -> None:
     # Subscribed before `subscribed` is sent: the current video is already queued and anything published
@@ -143,6 +145,8 @@ async def _serve(
     subscription = hub.subscribe(channel, access.conversation_id, with_current=event_log is None)
     if event_log is not None:
         try:
+            if relay is not None:  # so a lost connection of the relay catches this channel up too
+                relay.track(channel, await event_log.head(channel))
             missed = await event_log.catch_up(channel, access.conversation_id, since, datetime.now(UTC))
         except DomainError:
             log.warning("could not read the event log for %s; serving live events only", channel)
