@@ -242,8 +242,14 @@ def _finish(settings: Settings) -> Settings:
         raise ConfigurationError(f"STORAGE must be 'local' or 'supabase', not {settings.storage!r}")
     if settings.storage_url_mode not in ("signed", "public"):
         raise ConfigurationError("STORAGE_URL_MODE must be 'signed' or 'public'")
-    if settings.hub_backend not in ("memory", "postgres"):
-        raise ConfigurationError(f"HUB_BACKEND must be 'memory' or 'postgres', not {settings.hub_backend!r}")
+    if settings.hub_backend not in HUB_BACKENDS:
+        raise ConfigurationError(
+            f"HUB_BACKEND must be memory, postgres or redis, not {settings.hub_backend!r}"
+        )
+    if settings.hub_backend == "redis" and not (settings.redis_url or "").startswith(
+        ("redis://", "rediss://")
+    ):
+        raise ConfigurationError("HUB_BACKEND=redis needs REDIS_URL (redis:// or rediss://)")
     _check_supabase(settings)
     _check_tavus(settings)
     if not 0.0 < settings.title_match_threshold <= 1.0:

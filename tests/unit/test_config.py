@@ -105,6 +105,11 @@ def test_websocket_only_needs_no_supabase_even_when_storage_is_local(tmp_path: P
         {"WEBHOOK_ALLOW_URL_TOKEN": "maybe"},
         {"TITLE_MATCH_THRESHOLD": "0"},
         {"HUB_BACKEND": "carrier-pigeon"},
+        {"HUB_BACKEND": "redis"},  # without REDIS_URL
+        {"HUB_BACKEND": "redis", "REDIS_URL": "http://localhost:6379"},
+        {"TAVUS_TOOL_DELIVERY": "carrier-pigeon"},
+        {"TAVUS_MAX_CONCURRENT": "0"},
+        {"TAVUS_MAX_CALL_S": "10"},
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, env: dict[str, str]) -> None:
@@ -183,3 +188,10 @@ def test_a_real_database_requires_an_owner_token(tmp_path: Path) -> None:
     assert rotated.admin_tokens == ("new-owner-token-0123456789", "old-owner-token-0123456789")  # type: ignore[attr-defined]
     with pytest.raises(ConfigurationError, match="ADMIN_TOKEN: each token"):
         load(tmp_path, ADMIN_TOKEN="short")
+
+
+@pytest.mark.parametrize("backend", ["memory", "postgres", "redis"])
+def test_every_hub_backend_starts_from_the_environment(tmp_path: Path, backend: str) -> None:
+    settings = load(tmp_path, HUB_BACKEND=backend, REDIS_URL="redis://127.0.0.1:6379/0")
+    assert settings.hub_backend == backend  # type: ignore[attr-defined]
+    assert settings.redis_url == "redis://127.0.0.1:6379/0"  # type: ignore[attr-defined]

@@ -317,3 +317,36 @@ async def test_a_started_conversation_the_page_cannot_get_is_ended_at_once() -> 
         await world.start.execute(world.demo.id, owner=True)
     assert world.agent.ended == ["c000001"]  # not billed until Tavus's own timeouts
     assert world.slots.open == 0
+
+
+async def test_an_end_the_page_could_not_be_told_of_is_told_on_the_retry() -> None:
+    world = World()
+    conversation_id = (await world.start.execute(world.demo.id, owner=True)).conversation.conversation_id
+    lifecycle = RecordLifecycle(world.catalog, world.conversations, world.notifier, world.clock, world.slots)
+    shutdown = LifecycleEvent("system.shutdown", conversation_id, "t", {"shutdown_reason": "left"})
+    world.notifier.down = True
+    with pytest.raises(errors.TransportUnavailable):
+        await lifecycle.execute(shutdown, Delivery("k"))
+    assert not await world.conversations.is_ended(conversation_id)  # not recorded: the retry must tell
+    world.notifier.down = False
+    assert isinstance(await lifecycle.execute(shutdown, Delivery("k")), Recorded)
+    assert [e.payload["reason"] for e in world.notifier.events] == ["left"]
+    # The same for our own end endpoint: a 502 for the owner, then the retry tells the page.
+    other = (await world.start.execute(world.demo.id, owner=True)).conversation.conversation_id
+    world.notifier.down = True
+    with pytest.raises(errors.TransportUnavailable):
+        await world.end.execute(world.demo.id, other, token_conversation=None)
+    world.notifier.down = False
+    await world.end.execute(world.demo.id, other, token_conversation=None)
+    assert [e.payload["conversation_id"] for e in world.notifier.events] == [conversation_id, other]
+
+
+async def test_the_reaper_frees_the_slot_even_when_tavus_refuses_the_end() -> None:
+    world = World(max_concurrent=1)
+    await world.start.execute(world.demo.id, owner=True)
+    world.clock.advance(10_000)
+    world.agent.fail_with = errors.AgentUnauthorized("key revoked")
+    await world.reaper.run_once()
+    assert world.slots.open == 0 and len(world.notifier.events) == 1
+    world.agent.fail_with = None
+    await world.start.execute(world.demo.id, owner=True)  # the slot is free again

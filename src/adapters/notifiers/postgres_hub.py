@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 
 
 NOTIFY_CHANNEL = "demo_relay_events"
-# NOTIFY payloads must stay under 8,000 bytes; leave room for the envelope's other fields.
-MAX_INLINE_FRAME_BYTES = 7000
+# NOTIFY payloads must stay under 8,000 bytes; a larger event goes by reference (the relay reads the log).
+MAX_NOTIFY_BYTES = 7900
 LISTEN_APPLICATION_NAME = "demo-relay-listen"
 
 _APPEND = """
@@ -106,8 +106,9 @@ class PostgresEventLog:
             seq: int = await conn.fetchval(
                 _APPEND, event.channel, event.id, str(event.event), conversation_id, frame, sent_at, until
             )
-            inline = frame if len(frame.encode()) <= MAX_INLINE_FRAME_BYTES else None  # else by reference
-            note = broadcast_note(event.channel, seq, str(event.event), conversation_id, until, inline)
+            note = broadcast_note(event.channel, seq, str(event.event), conversation_id, until, frame)
+            if len(note.encode()) > MAX_NOTIFY_BYTES:  # JSON escaping grows a frame: measure the note
+                note = broadcast_note(event.channel, seq, str(event.event), conversation_id, until, None)
             await conn.execute("select pg_notify($1, $2)", NOTIFY_CHANNEL, note)
         return seq
 
@@ -132,6 +133,8 @@ class PostgresEventLog:
     async def seq_of(self, channel: str, event_id: str) -> int | None:
         """The sequence number of a frame id on the channel (the latest, if a retried delivery stored it
         twice); None when the log does not have it (unknown, or purged)."""
+        if "\x00" in event_id:  # Postgres text cannot hold NUL: no frame has such an id
+            return None
         async with translate_errors():
             value = await self._pool.fetchval(
                 "select max(seq) from channel_events where channel = $1 and event_id = $2", channel, event_id

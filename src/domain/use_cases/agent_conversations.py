@@ -18,6 +18,8 @@ from urllib.parse import urlencode
 from demo_relay.domain.errors import (
     AgentCapacity,
     AgentNotConfigured,
+    AgentRejected,
+    AgentUnauthorized,
     DomainError,
     InvalidToken,
     Unauthorized,
@@ -25,12 +27,9 @@ from demo_relay.domain.errors import (
     UnknownDemo,
 )
 from demo_relay.domain.models import (
-    ChannelEvent,
     ConversationRequest,
     ConversationStart,
     Demo,
-    EventName,
-    channel_for,
 )
 from demo_relay.domain.ports import (
     AgentConversations,
@@ -41,7 +40,7 @@ from demo_relay.domain.ports import (
     DemoCatalog,
     Notifier,
 )
-from demo_relay.domain.use_cases.dedupe import event_id
+from demo_relay.domain.use_cases.lifecycle import ended_event
 from demo_relay.domain.use_cases.sessions import StartSession
 
 log = logging.getLogger(__name__)
@@ -191,7 +190,7 @@ class ReapConversations:
             try:
                 await end_everywhere(
                     self.agent, self.slots, self.conversations, self.notifier, self.clock, conversation_id,
-                    ENDED_BY_REAPER,
+                    ENDED_BY_REAPER, local_end_despite_refusal=True,
                 )  # fmt: skip
             except DomainError as exc:  # Tavus or the database is down: the next pass tries again
                 log.warning("could not close overdue conversation %s: %s", conversation_id, exc.message)
@@ -216,21 +215,26 @@ async def end_everywhere(
     clock: Clock,
     conversation_id: str,
     reason: str,
+    *,
+    local_end_despite_refusal: bool = False,
 ) -> None:
-    """At Tavus first (if that fails, nothing is marked: the caller or the next reaper pass retries), then
-    here; the page hears `session_ended` once, from whichever end came first."""
+    """At Tavus first (if Tavus is unreachable nothing is marked: the caller or the next reaper pass
+    retries), then the page (`session_ended`), then our records: told before recorded, so a failed
+    publish is sent again by the retry instead of being lost behind an end already recorded.
+    `local_end_despite_refusal` (the reaper, past the longest call): Tavus refusing the end (our key, the
+    request) still frees the slot here, since the call cannot still be running."""
     if agent is not None:
-        await agent.end(conversation_id)
-    demo_id, newly = await conversations.end_once(conversation_id)
-    await slots.finish(conversation_id)
-    if demo_id is None or not newly:
+        try:
+            await agent.end(conversation_id)
+        except (AgentUnauthorized, AgentRejected):
+            if not local_end_despite_refusal:
+                raise
+            log.warning("Tavus refused to end %s; ending it here (past its longest call)", conversation_id)
+    if await conversations.is_ended(conversation_id):
+        await slots.finish(conversation_id)
         return
-    await notifier.publish(
-        ChannelEvent(
-            channel=channel_for(demo_id),
-            event=EventName.SESSION_ENDED,
-            payload={"conversation_id": conversation_id, "reason": reason},
-            id=event_id(f"ended:{conversation_id}"),
-            sent_at=clock.now(),
-        )
-    )
+    demo_id = await conversations.demo_for(conversation_id)
+    if demo_id is not None:
+        await notifier.publish(ended_event(demo_id, conversation_id, reason, clock))
+    await conversations.end_once(conversation_id)
+    await slots.finish(conversation_id)

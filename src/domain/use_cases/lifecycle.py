@@ -42,28 +42,38 @@ class RecordLifecycle:
         return Recorded(event.event_type)
 
     async def _end(self, conversation_id: str, event: LifecycleEvent, delivery: Delivery) -> bool:
-        """False when the conversation had ended already (nothing is sent)."""
-        demo_id, newly = await self.conversations.end_once(conversation_id)
+        """False when the conversation had ended already (nothing is sent). The page is told before the
+        end is recorded: if telling it fails, the delivery fails and Tavus's retry tells it (recorded
+        first, the retry would find the conversation ended and send nothing, ever)."""
+        if await self.conversations.is_ended(conversation_id):
+            await self._free(conversation_id)
+            return False
+        demo_id = await self.conversations.demo_for(conversation_id) or await hinted_demo(
+            self.catalog, delivery
+        )
+        if demo_id is not None:
+            reason = event.properties.get("shutdown_reason")
+            await self.notifier.publish(
+                ended_event(
+                    demo_id, conversation_id, reason if isinstance(reason, str) else "shutdown", self.clock
+                )
+            )
+        await self.conversations.end_once(conversation_id)
+        await self._free(conversation_id)
+        return True
+
+    async def _free(self, conversation_id: str) -> None:
         if self.slots is not None:
             await self.slots.finish(conversation_id)
-        if demo_id is not None and not newly:
-            return False
-        demo_id = demo_id or await hinted_demo(self.catalog, delivery)
-        if demo_id is None:
-            return True  # nobody is watching a conversation no demo knows
-        reason = event.properties.get("shutdown_reason")
-        await self.notifier.publish(
-            ChannelEvent(
-                channel=channel_for(demo_id),
-                event=EventName.SESSION_ENDED,
-                payload={
-                    "conversation_id": conversation_id,
-                    "reason": reason if isinstance(reason, str) else "shutdown",
-                },
-                # One id per conversation's end, however it ended: a page that hears the end twice (our
-                # end endpoint, then a repeat through another path) shows it once.
-                id=event_id(f"ended:{conversation_id}"),
-                sent_at=self.clock.now(),
-            )
-        )
-        return True
+
+
+def ended_event(demo_id: str, conversation_id: str, reason: str, clock: Clock) -> ChannelEvent:
+    """`session_ended` of a conversation: one id per conversation's end, however it ended (our end
+    endpoint, Tavus's shutdown, the reaper), so a page that hears it twice shows it once."""
+    return ChannelEvent(
+        channel=channel_for(demo_id),
+        event=EventName.SESSION_ENDED,
+        payload={"conversation_id": conversation_id, "reason": reason},
+        id=event_id(f"ended:{conversation_id}"),
+        sent_at=clock.now(),
+    )

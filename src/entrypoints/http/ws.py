@@ -148,7 +148,7 @@ async def _serve(
             if relay is not None:  # so a lost connection of the relay catches this channel up too
                 relay.track(channel, await event_log.head(channel))
             missed = await event_log.catch_up(channel, access.conversation_id, since, datetime.now(UTC))
-        except DomainError:
+        except Exception:  # the log away, or a `since` it cannot read: live events only, never a leak
             log.warning("could not read the event log for %s; serving live events only", channel)
             missed = []
         subscription.prepend([stored.frame for stored in missed], {stored.event_id for stored in missed})
