@@ -321,3 +321,14 @@ def test_a_viewer_receives_its_own_conversation_only_and_late_joins_per_conversa
     hub.publish(event("alice", "ended", EventName.SESSION_ENDED))
     assert hub.current(channel, "alice") is not None  # the demo-wide video is still current
     assert json.loads(hub.current(channel, "alice") or "{}")["payload"]["title"] == "for all"
+
+
+def test_a_subscriber_never_queues_what_its_replay_covers(hub: WebSocketHub, clock: FakeClock) -> None:
+    """With a shared hub's log, a relay that lags behind it may deliver events up to the head the subscriber
+    read before joining: those are its replay's (or older than its join), never queued again."""
+    channel = "demo-replayed"
+    sub = hub.subscribe(channel, "conv-1", with_current=False, min_seq=5)
+    for seq in (4, 5, 6):
+        hub.deliver(channel, "play_video", "conv-1", f'{{"id":"e{seq}"}}', None, seq)
+    hub.deliver(channel, "play_video", "conv-1", '{"id":"memory"}', None)  # no sequence: the memory hub's
+    assert drain(sub) == ['{"id":"e6"}', '{"id":"memory"}']

@@ -195,7 +195,9 @@ class HubRelay:
             return
         self._last[channel] = stored.seq
         self._floor.pop(channel, None)
-        self._hub.deliver(channel, stored.event, stored.conversation_id, stored.frame, stored.current_until)
+        self._hub.deliver(
+            channel, stored.event, stored.conversation_id, stored.frame, stored.current_until, stored.seq
+        )
 
     def seen(self, channel: str) -> Sequence[int]:
         """The last sequence delivered on `channel` (tests)."""

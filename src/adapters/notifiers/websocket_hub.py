@@ -66,6 +66,9 @@ class Subscription:
     close_code: int | None = None
     close_reason: str = ""
     _closed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    # With a shared hub's log: events up to this sequence number are the replay's business (sent ahead of
+    # the queue, or from before the subscriber joined): a relay lagging behind the log never queues them.
+    min_seq: int = 0
     # Frames sent ahead of the queue (a replay) and the ids among them that live frames may repeat.
     _ahead: list[str] = field(default_factory=list, repr=False)
     _skip: set[str] = field(default_factory=set, repr=False)
@@ -180,13 +183,20 @@ class WebSocketHub:
         self._closed = False
 
     def subscribe(
-        self, channel: str, conversation_id: str | None = None, *, with_current: bool = True
+        self,
+        channel: str,
+        conversation_id: str | None = None,
+        *,
+        with_current: bool = True,
+        min_seq: int = 0,
     ) -> Subscription:
         """Joins `channel`, following one conversation (None: all of them). The current play_video it may
         see, if any, is already queued: taking it and joining happen in one step, so an event published
         meanwhile is neither lost nor sent twice. `with_current=False`: the caller replays what the
         subscriber missed itself (from the Postgres event log, which every instance shares)."""
-        subscription = Subscription(channel, asyncio.Queue(maxsize=self._queue_size), conversation_id)
+        subscription = Subscription(
+            channel, asyncio.Queue(maxsize=self._queue_size), conversation_id, min_seq=min_seq
+        )
         if self._closed:
             subscription._close(CLOSE_GOING_AWAY, "server shutting down")
             return subscription
@@ -230,6 +240,7 @@ class WebSocketHub:
         conversation_id: str | None,
         frame: str,
         current_until: datetime | None = None,
+        seq: int | None = None,
     ) -> int:
         """`publish` of an event already encoded (the Postgres relay hands over the stored frame): the
         frame to the channel's subscribers that may see it; a play_video stays current until
@@ -249,6 +260,8 @@ class WebSocketHub:
         for subscription in list(entry.subscribers):
             if not _visible(subscription.conversation_id, conversation_id):
                 continue
+            if seq is not None and seq <= subscription.min_seq:
+                continue  # the replay's (or before this subscriber joined)
             try:
                 subscription.queue.put_nowait(frame)
             except asyncio.QueueFull:

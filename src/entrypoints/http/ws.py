@@ -20,7 +20,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath, FromQuery, SkipValidation
 
-from demo_relay.adapters.notifiers.relay import EventLog, HubRelay
+from demo_relay.adapters.notifiers.relay import EventLog, HubRelay, StoredEvent
 from demo_relay.adapters.notifiers.websocket_hub import Subscription, WebSocketHub
 from demo_relay.config import Settings
 from demo_relay.domain.errors import DomainError, InvalidToken
@@ -139,14 +139,26 @@ async def _serve(
     # Subscribed before `subscribed` is sent: the current video is already queued and anything published
     # while the handshake completes waits in the queue, so nothing is lost or doubled. A viewer's token
     # follows its own conversation: another prospect's videos on the same demo never reach it. With the
-    # Postgres hub, what the subscriber missed (`since`) or the current video comes from the shared log,
-    # queued ahead of the live events; live ones it already got that way are skipped by their id.
+    # Postgres or Redis hub, what the subscriber missed (`since`) or the current video comes from the shared
+    # log, sent ahead of the live events; live ones it already got that way are skipped (by sequence up to
+    # the head read before subscribing, by id after it).
     channel = access.channel
-    subscription = hub.subscribe(channel, access.conversation_id, with_current=event_log is None)
+    head: int | None = None
     if event_log is not None:
         try:
-            if relay is not None:  # so a lost connection of the relay catches this channel up too
-                relay.track(channel, await event_log.head(channel))
+            # The log's head first: live events up to it never reach this subscriber's queue (they are the
+            # replay's, or older than its join), however far behind this instance's relay is.
+            head = await event_log.head(channel)
+        except Exception:  # the log away: live events only
+            log.warning("could not read the event log's head for %s", channel)
+    subscription = hub.subscribe(
+        channel, access.conversation_id, with_current=event_log is None, min_seq=head or 0
+    )
+    if event_log is not None:
+        if relay is not None and head is not None:  # a lost relay connection catches this channel up
+            relay.track(channel, head)
+        missed: list[StoredEvent]
+        try:
             missed = await event_log.catch_up(channel, access.conversation_id, since, datetime.now(UTC))
         except Exception:  # the log away, or a `since` it cannot read: live events only, never a leak
             log.warning("could not read the event log for %s; serving live events only", channel)
