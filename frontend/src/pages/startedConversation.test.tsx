@@ -151,7 +151,10 @@ describe('a prospect starts a conversation', () => {
     const [ended] = calls('POST', '/api/demos/d1/conversations/tc1/end');
     expect(authorization(ended?.[1])).toBe('Bearer token-1'); // the conversation's own session token
     expect(screen.queryByTestId('video-player')).toBeNull();
-    expect(socket.closedWith?.code).toBe(1000);
+    // The channel's subscription ends with the stage's effects, which React may run a tick later.
+    await waitFor(() => {
+      expect(socket.closedWith?.code).toBe(1000);
+    });
     expect(await screen.findByRole('button', { name: 'Start' })).toBeTruthy();
     expect(window.location.search).toBe(''); // the token never reaches the address
   });
