@@ -9,7 +9,7 @@ FE_DIST  := src/entrypoints/http/page
 FE_BUILD := $(FE_DIST)/index.html
 FE_SRC   := $(shell find $(FE)/src $(FE)/index.html $(FE)/vite.config.ts $(FE)/tsconfig.json -type f 2>/dev/null)
 
-.PHONY: run test install lint fix unit test-python test-frontend screenshots chromium redis bench clean images
+.PHONY: run test install lint fix unit test-python test-frontend screenshots chromium redis wrk bench clean images
 PY_SRC := src tests bench devtools
 
 # The product with its dev extras, and devtools/ (the local Supabase and Tavus stand-ins), which never ships in
@@ -55,7 +55,7 @@ unit: $(STAMP)
 
 # A Docker engine for testcontainers and the container tests: started here when none answers and this is
 # root (scripts/docker-engine says what it did; without one the tests use the embedded Postgres).
-test-python: $(STAMP) $(FE_BUILD) redis
+test-python: $(STAMP) $(FE_BUILD) redis wrk
 	@scripts/docker-engine
 	$(BIN)/pytest
 
@@ -81,11 +81,20 @@ images: install
 	@scripts/docker-engine
 	scripts/local-images env
 
-bench: $(STAMP)
-	$(BIN)/python -m bench.webhook_throughput
+## The benchmarks (bench/README.md): each prints a table against a baseline of the same run and writes its
+## section of bench/results/latest.json. BENCH_PROFILE=<name> also draws the throughput run's flame graphs.
+bench: $(STAMP) wrk
+	$(BIN)/python -m bench.throughput
+	$(BIN)/python -m bench.latency
+	$(BIN)/python -m bench.sockets
+	$(BIN)/python -m bench.cross_instance
+	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.supabase_paths
 	$(BIN)/python -m bench.upload_rss
-	$(BIN)/python -m bench.cross_instance
+
+## Debian's wrk, the throughput benchmark's load generator.
+wrk:
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache build $(FE)/node_modules $(FE_DIST)

@@ -8,6 +8,8 @@ first use after that. Tests swap any provider with `build_container(settings, na
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,23 +19,22 @@ from dependency_injector import containers, providers
 
 from demo_relay.adapters.clock import SystemClock
 from demo_relay.adapters.notifiers.postgres_hub import PostgresEventLog, PostgresHubNotifier, PostgresHubRelay
-from demo_relay.adapters.notifiers.redis_hub import RedisEventLog, RedisHubNotifier, RedisHubRelay
 from demo_relay.adapters.notifiers.routing import RoutingNotifier, TransportTable
 from demo_relay.adapters.notifiers.supabase_realtime import SupabaseRealtimeNotifier
 from demo_relay.adapters.notifiers.websocket_hub import HubNotifier, WebSocketHub
 from demo_relay.adapters.postgres.catalog import AsyncpgDemoCatalog
+from demo_relay.adapters.postgres.catalog_cache import CachedCatalog, CachedConversations, CatalogCache
 from demo_relay.adapters.postgres.conversation_slots import AsyncpgConversationSlots
 from demo_relay.adapters.postgres.conversations import AsyncpgConversationDirectory
 from demo_relay.adapters.postgres.database import Database
 from demo_relay.adapters.postgres.ledger import AsyncpgDeliveryLedger
 from demo_relay.adapters.postgres.persona_sync import AsyncpgPersonaSyncQueue
 from demo_relay.adapters.postgres.plays import AsyncpgPlayHistory
+from demo_relay.adapters.postgres.write_behind import WriteBehind
 from demo_relay.adapters.sample_clips import load_samples
 from demo_relay.adapters.signatures import HmacCallbackTokens, verifiers_for
 from demo_relay.adapters.storage.local import LocalMediaStorage
 from demo_relay.adapters.storage.media_probe import FileProbe
-from demo_relay.adapters.storage.supabase import SupabaseVideoStorage
-from demo_relay.adapters.supabase_connection import SupabaseConnection
 from demo_relay.adapters.tavus.client import TavusClient
 from demo_relay.adapters.tokens.jwt_tokens import JwtChannelTokens
 from demo_relay.adapters.tokens.owner_tokens import StaticOwnerTokens
@@ -133,23 +134,47 @@ def _tavus(settings: Settings) -> TavusClient | None:
     )
 
 
+def _lazy(target: str) -> Callable[..., Any]:
+    """A factory of `module:Class` that imports the module on first use: the Supabase and Redis clients
+    (about 0.4 s of imports) load only in a process whose settings ask for them (bench/cold_start.py)."""
+    module, _, name = target.partition(":")
+
+    def make(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    make.__name__ = name
+    return make
+
+
 class Container(containers.DeclarativeContainer):
     settings: providers.Dependency[Settings] = providers.Dependency(instance_of=Settings)
     clock = providers.Singleton(SystemClock)
 
     # --- Postgres: one pool, opened by running() -------------------------------------------------
     database = providers.Singleton(Database)
+    # The hot path's reads from in-process copies kept true by NOTIFY (catalog_cache.py), and its writes
+    # that the answer need not wait for written behind it in batches (write_behind.py).
+    catalog_cache = providers.Singleton(CatalogCache, database=database)
+    write_behind = providers.Singleton(WriteBehind, database=database)
     catalog = providers.Singleton(
-        AsyncpgDemoCatalog,
-        pool=database.provided.pool,
-        title_match_threshold=settings.provided.title_match_threshold,
+        CachedCatalog,
+        inner=providers.Singleton(
+            AsyncpgDemoCatalog,
+            pool=database.provided.pool,
+            title_match_threshold=settings.provided.title_match_threshold,
+        ),
+        cache=catalog_cache,
     )
     # The same adapter implements the reads (DemoCatalog) and the writes (CatalogEditor); a provider of its
     # own, so either can be overridden alone.
     catalog_editor = providers.Callable(_same, catalog)
-    conversations = providers.Singleton(AsyncpgConversationDirectory, pool=database.provided.pool)
-    ledger = providers.Singleton(AsyncpgDeliveryLedger, pool=database.provided.pool)
-    play_history = providers.Singleton(AsyncpgPlayHistory, pool=database.provided.pool)
+    conversations = providers.Singleton(
+        CachedConversations,
+        inner=providers.Singleton(AsyncpgConversationDirectory, pool=database.provided.pool),
+        cache=catalog_cache,
+    )
+    ledger = providers.Singleton(AsyncpgDeliveryLedger, pool=database.provided.pool, writes=write_behind)
+    play_history = providers.Singleton(AsyncpgPlayHistory, pool=database.provided.pool, writes=write_behind)
     persona_sync_queue = providers.Singleton(AsyncpgPersonaSyncQueue, pool=database.provided.pool)
     conversation_slots = providers.Singleton(AsyncpgConversationSlots, pool=database.provided.pool)
 
@@ -162,7 +187,7 @@ class Container(containers.DeclarativeContainer):
 
     # --- Supabase: one connection (httpx pool), created on first use, closed by running() --------
     supabase = providers.Singleton(
-        SupabaseConnection,
+        _lazy("demo_relay.adapters.supabase_connection:SupabaseConnection"),
         url=settings.provided.supabase_url,
         service_key=settings.provided.supabase_service_role_key,
     )
@@ -177,7 +202,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
     )
     supabase_storage = providers.Singleton(
-        SupabaseVideoStorage,
+        _lazy("demo_relay.adapters.storage.supabase:SupabaseVideoStorage"),
         storage=supabase.provided.storage,
         bucket=settings.provided.storage_bucket,
         url_mode=settings.provided.storage_url_mode,
@@ -214,7 +239,9 @@ class Container(containers.DeclarativeContainer):
     # (postgres: published into the event log and NOTIFY, delivered here by the relay's LISTEN connection).
     postgres_log = providers.Singleton(PostgresEventLog, database=database)
     redis_log = providers.Singleton(
-        RedisEventLog, url=settings.provided.redis_url, retention_s=providers.Callable(_retention_s, settings)
+        _lazy("demo_relay.adapters.notifiers.redis_hub:RedisEventLog"),
+        url=settings.provided.redis_url,
+        retention_s=providers.Callable(_retention_s, settings),
     )
     event_log = providers.Selector(
         settings.provided.hub_backend,
@@ -226,13 +253,20 @@ class Container(containers.DeclarativeContainer):
         settings.provided.hub_backend,
         memory=providers.Object(None),
         postgres=providers.Singleton(PostgresHubRelay, dsn=database.provided.dsn, log=postgres_log, hub=hub),
-        redis=providers.Singleton(RedisHubRelay, url=settings.provided.redis_url, log=redis_log, hub=hub),
+        redis=providers.Singleton(
+            _lazy("demo_relay.adapters.notifiers.redis_hub:RedisHubRelay"),
+            url=settings.provided.redis_url,
+            log=redis_log,
+            hub=hub,
+        ),
     )
     hub_notifier = providers.Selector(
         settings.provided.hub_backend,
         memory=providers.Singleton(HubNotifier, hub),
         postgres=providers.Singleton(PostgresHubNotifier, postgres_log),
-        redis=providers.Singleton(RedisHubNotifier, redis_log),
+        redis=providers.Singleton(
+            _lazy("demo_relay.adapters.notifiers.redis_hub:RedisHubNotifier"), redis_log
+        ),
     )
     notifier = providers.Singleton(
         RoutingNotifier,
@@ -393,10 +427,14 @@ async def running(container: Container, dsn: str, *, migrate: bool = True) -> As
     settings = container.settings()
     database = container.database()
     await database.open(dsn)
+    cache = asyncio.create_task(container.catalog_cache().run(), name="catalog-cache")
     try:
         yield await database.migrate() if migrate else []
     finally:
+        cache.cancel()
+        await asyncio.gather(cache, return_exceptions=True)
         try:
+            await container.write_behind().close()  # before the pool closes
             container.hub().close()
             await container.owners().aclose()
             tavus = container.tavus()

@@ -70,11 +70,9 @@ async def opened(settings: Settings, dsn: str) -> AsyncIterator[Container]:
 @click.pass_obj
 def serve(settings: Settings, seed: bool) -> None:
     """Migrate, seed the sample demo when the database is empty, and serve HTTP + WebSocket."""
-    import uvicorn
-
     from demo_relay.entrypoints.http.access_log import redact_server_logs
     from demo_relay.entrypoints.http.app import create_app
-    from demo_relay.entrypoints.http.server import GracefulServer, protocol_with_timeout
+    from demo_relay.entrypoints.http.server import GracefulServer, uvicorn_config
 
     async def on_ready(container: Container) -> None:
         if seed:
@@ -98,21 +96,7 @@ def serve(settings: Settings, seed: bool) -> None:
             raise click.ClickException(exc.message) from None
         app = create_app(container, dsn=dsn, on_ready=on_ready)
         redact_server_logs()
-        config = uvicorn.Config(
-            app,
-            host=settings.host,
-            port=settings.port,
-            ws_max_size=settings.ws_max_message_bytes,
-            http=protocol_with_timeout(settings.http_header_timeout_s),
-            timeout_keep_alive=5,  # an idle keep-alive connection is closed after this
-            ws_ping_interval=20,
-            ws_ping_timeout=20,
-            log_level=settings.log_level.lower(),
-            proxy_headers=True,
-            access_log=False,  # ours (access_log.py) leaves query strings, which carry secrets, out
-            # SIGTERM → exit within 10 s: sockets closed with 1001 at once, in-flight webhooks get 8 s.
-            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
-        )
+        config = uvicorn_config(app, settings)
         server = GracefulServer(config, drain=container.hub().close)
         server.run()
         if not server.started:
@@ -329,7 +313,6 @@ def tool_call_body(title: str, conversation_id: str | None) -> bytes:
 
 
 BANNER_DEMOS = 3
-SHUTDOWN_GRACE_S = 8
 BANNER_CONVERSATION = "try-1"
 
 

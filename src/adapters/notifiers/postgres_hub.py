@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
-from demo_relay.adapters.notifiers.relay import HubRelay, StoredEvent, broadcast_note
+from demo_relay.adapters.notifiers.relay import HubRelay, StoredEvent, note_around_seq
 from demo_relay.adapters.notifiers.websocket_hub import WebSocketHub, encode_frame
 from demo_relay.adapters.postgres.database import Database
 from demo_relay.adapters.postgres.pool import translate_errors
@@ -36,15 +36,21 @@ NOTIFY_CHANNEL = "demo_relay_events"
 # NOTIFY payloads must stay under 8,000 bytes; a larger event goes by reference (the relay reads the log).
 MAX_NOTIFY_BYTES = 7900
 LISTEN_APPLICATION_NAME = "demo-relay-listen"
+MAX_SEQ_DIGITS = 19  # a bigint
 
+# One statement, one round trip: the next sequence number under the channel head's row lock (held until this
+# statement commits, so per channel the sequence is the commit order), the event stored, and the NOTIFY
+# (sent at commit) whose text is the note the caller built around the sequence number ($8 || seq || $9).
 _APPEND = """
 with head as (
     insert into channel_heads as h (channel, last_seq) values ($1, 1)
     on conflict (channel) do update set last_seq = h.last_seq + 1
-    returning last_seq)
-insert into channel_events (channel, seq, event_id, event, conversation_id, frame, sent_at, current_until)
-select $1, last_seq, $2, $3, $4, $5, $6, $7 from head
-returning seq"""
+    returning last_seq),
+stored as (
+    insert into channel_events (channel, seq, event_id, event, conversation_id, frame, sent_at, current_until)
+    select $1, last_seq, $2, $3, $4, $5, $6, $7 from head
+    returning seq)
+select seq, pg_notify('demo_relay_events', $8 || seq::text || $9) from stored"""
 
 _COLUMNS = "seq, event, conversation_id, frame, current_until, event_id"
 
@@ -102,14 +108,23 @@ class PostgresEventLog:
         if event.event == EventName.PLAY_VIDEO:
             window = self._default_current_s if event.current_for_s is None else event.current_for_s
             until = sent_at + timedelta(seconds=window)
-        async with translate_errors(), self._pool.acquire() as conn, conn.transaction():
-            seq: int = await conn.fetchval(
-                _APPEND, event.channel, event.id, str(event.event), conversation_id, frame, sent_at, until
+        # The note with the longest sequence number there can be: if that fits, the real one does.
+        before, after = note_around_seq(event.channel, str(event.event), conversation_id, until, frame)
+        if len(before.encode()) + len(after.encode()) + MAX_SEQ_DIGITS > MAX_NOTIFY_BYTES:
+            before, after = note_around_seq(event.channel, str(event.event), conversation_id, until, None)
+        async with translate_errors():
+            seq: int = await self._pool.fetchval(
+                _APPEND,
+                event.channel,
+                event.id,
+                str(event.event),
+                conversation_id,
+                frame,
+                sent_at,
+                until,
+                before,
+                after,
             )
-            note = broadcast_note(event.channel, seq, str(event.event), conversation_id, until, frame)
-            if len(note.encode()) > MAX_NOTIFY_BYTES:  # JSON escaping grows a frame: measure the note
-                note = broadcast_note(event.channel, seq, str(event.event), conversation_id, until, None)
-            await conn.execute("select pg_notify($1, $2)", NOTIFY_CHANNEL, note)
         return seq
 
     async def after(self, channel: str, conversation_id: str | None, seq: int) -> list[StoredEvent]:

@@ -70,6 +70,16 @@ def broadcast_note(channel: str, seq: int, event: str, conversation_id: str | No
     return json.dumps(note)
 
 
+def note_around_seq(channel: str, event: str, conversation_id: str | None, until: datetime | None,
+                    frame: str | None) -> tuple[str, str]:  # fmt: skip
+    """The broadcast note of an event whose sequence number the database assigns: the text before it and
+    the text after it (`before + str(seq) + after == broadcast_note(...)`)."""
+    marker = -7_777_777_777_777_777_777  # a bigint no event has; its text is found once in the note
+    note = broadcast_note(channel, marker, event, conversation_id, until, frame)
+    before, _, after = note.partition(f'"s": {marker}')
+    return before + '"s": ', after
+
+
 class HubRelay:
     """The backend-independent part: the inbox, ordering, gaps, catch-up. A backend implements
     `listen_once` (connect, subscribe, run `async with self.listening():` until the connection is lost,

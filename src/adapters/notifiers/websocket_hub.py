@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -72,6 +72,8 @@ class Subscription:
     # Frames sent ahead of the queue (a replay) and the ids among them that live frames may repeat.
     _ahead: list[str] = field(default_factory=list, repr=False)
     _skip: set[str] = field(default_factory=set, repr=False)
+    # Called once when the hub drops the subscription (the connection's way to stop waiting on its client).
+    on_close: Callable[[], None] | None = field(default=None, repr=False)
 
     def prepend(self, frames: list[str], ids: set[str]) -> None:
         """Frames the connection sends before anything queued (what the subscriber missed, from a log),
@@ -107,6 +109,8 @@ class Subscription:
             self.close_code = code
             self.close_reason = reason
             self._closed.set()
+            if self.on_close is not None:
+                self.on_close()
 
 
 class _FrameId(msgspec.Struct):

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 
 from demo_relay.adapters.postgres.migrator import migrate, pending_migrations
-from demo_relay.adapters.postgres.pool import create_pool
+from demo_relay.adapters.postgres.pool import create_pool, keeps_session_state
 from demo_relay.domain.errors import DatabaseUnavailable
 
 STARTUP_LOCK_KEY = 0x64656D6F_73656564  # "demoseed"
@@ -44,6 +44,7 @@ class Database:
         """Holds a session-level advisory lock for the block: of several instances starting at once on one
         database, one at a time seeds (the others then find demos and seed nothing)."""
         async with self.pool.acquire() as conn:
+            keeps_session_state(conn)  # reset when released, whatever happens to the unlock below
             await conn.execute("select pg_advisory_lock($1)", key)
             try:
                 yield

@@ -15,6 +15,7 @@ from demo_relay.domain.ports import ClaimResult, DeliveryRecord
 
 if TYPE_CHECKING:
     from demo_relay.adapters.postgres.pool import PgPool
+    from demo_relay.adapters.postgres.write_behind import WriteBehind
 
 DEFAULT_LEASE_S = 120.0
 MAX_ERROR_CHARS = 500
@@ -71,9 +72,12 @@ class AsyncpgDeliveryLedger:
     `lease_s`: how long a claim may stay 'processing' before another delivery of the same key may take it
     over. Longer than any real delivery (a few seconds), short enough that Tavus's retries can succeed."""
 
-    def __init__(self, pool: PgPool, lease_s: float = DEFAULT_LEASE_S) -> None:
+    def __init__(
+        self, pool: PgPool, lease_s: float = DEFAULT_LEASE_S, writes: WriteBehind | None = None
+    ) -> None:
         self._pool = pool
         self._lease_s = float(lease_s)
+        self._writes = writes  # set: completions are written behind the answer (write_behind.py)
 
     async def claim(self, record: DeliveryRecord) -> ClaimResult:
         payload = None if record.payload is None else json.dumps(_jsonb_safe(record.payload), default=str)
@@ -89,6 +93,9 @@ class AsyncpgDeliveryLedger:
         return ClaimResult.DUPLICATE if attempts is None else ClaimResult.CLAIMED
 
     async def complete(self, dedupe_key: str, status: str) -> None:
+        if self._writes is not None:
+            self._writes.complete(_text(dedupe_key), _text(status))
+            return
         async with translate_errors():
             await self._pool.execute(_COMPLETE, _text(dedupe_key), _text(status))
 

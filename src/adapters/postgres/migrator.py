@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from demo_relay.adapters.postgres.pool import CONNECT_TIMEOUT_S, translate_errors
+from demo_relay.adapters.postgres.pool import CONNECT_TIMEOUT_S, keeps_session_state, translate_errors
 from demo_relay.domain.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -77,6 +77,7 @@ async def migrate(dsn_or_conn: str | PgPool | PgConnection, migrations_dir: Path
     migrations = discover(migrations_dir)
     async with translate_errors(), _dedicated(dsn_or_conn) as conn:
         # Session-level, not transaction-level: the lock must span several transactions (one per file).
+        keeps_session_state(conn)
         await conn.execute("select pg_advisory_lock($1)", LOCK_KEY)
         try:
             await conn.execute(_CREATE_TABLE)

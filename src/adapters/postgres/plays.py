@@ -10,10 +10,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from demo_relay.adapters.postgres.pool import translate_errors
+from demo_relay.adapters.postgres.write_behind import PlayLine
 from demo_relay.domain.models import ConversationHistory, DemoVideo, Play
 
 if TYPE_CHECKING:
     from demo_relay.adapters.postgres.pool import PgPool
+    from demo_relay.adapters.postgres.write_behind import WriteBehind
 
 _RECORD = """
 insert into video_plays (event_id, demo_id, conversation_id, video_id, title, played_at)
@@ -40,25 +42,35 @@ limit $2"""
 class AsyncpgPlayHistory:
     """Implements the PlayHistory port."""
 
-    def __init__(self, pool: PgPool) -> None:
+    def __init__(self, pool: PgPool, writes: WriteBehind | None = None) -> None:
         self._pool = pool
+        self._writes = writes  # set: play lines are written behind the answer (write_behind.py)
 
     async def record(
         self, event_id: str, demo_id: str, conversation_id: str | None, video: DemoVideo, played_at: datetime
     ) -> None:
         """Nothing when the demo was deleted meanwhile; a video deleted meanwhile keeps its title only."""
+        conversation = conversation_id.replace("\x00", "") if conversation_id else None
+        if self._writes is not None:
+            line = PlayLine(
+                event_id, uuid.UUID(demo_id), conversation, uuid.UUID(video.id), video.title, played_at
+            )
+            self._writes.record_play(line)
+            return
         async with translate_errors():
             await self._pool.execute(
                 _RECORD,
                 event_id,
                 uuid.UUID(demo_id),
-                conversation_id.replace("\x00", "") if conversation_id else None,
+                conversation,
                 uuid.UUID(video.id),
                 video.title,
                 played_at,
             )
 
     async def conversations(self, demo_id: str, limit: int = 50) -> Sequence[ConversationHistory]:
+        if self._writes is not None:
+            await self._writes.flush()  # what this instance already answered is in the history it shows
         async with translate_errors():
             rows = await self._pool.fetch(_CONVERSATIONS, uuid.UUID(demo_id), limit)
         return [

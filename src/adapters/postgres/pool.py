@@ -70,6 +70,38 @@ async def translate_errors() -> AsyncIterator[None]:
         raise
 
 
+class SessionConnection(asyncpg.Connection):
+    """A pooled connection that knows whether it carries session state.
+
+    asyncpg resets every connection it takes back (`pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET
+    ALL`): one more round trip for every pooled query, twice the cost of our one-statement lookups. Pooled
+    connections here never SET, LISTEN or open cursors outside a transaction (LISTEN has a connection of its
+    own); the one session state they take is a session-level advisory lock (migrations, start-up seeding),
+    and whoever takes one says so first (`keeps_session_state`). Only such a connection is reset; an open
+    transaction is rolled back by asyncpg on every release whatever the reset does."""
+
+    _session_state = False
+
+    def keeps_session_state(self) -> None:
+        self._session_state = True
+
+
+def keeps_session_state(conn: object) -> None:
+    """Marks a connection (pooled, through its proxy, or dedicated) as holding session state: the pool runs
+    the full reset when it takes it back. A dedicated connection is closed anyway."""
+    mark = getattr(conn, "keeps_session_state", None)
+    if mark is not None:
+        mark()
+
+
+async def _reset_if_needed(conn: asyncpg.Connection) -> None:
+    if getattr(conn, "_session_state", False):
+        query = conn.get_reset_query()
+        if query:
+            await conn.execute(query)
+        conn._session_state = False  # type: ignore[attr-defined]
+
+
 async def create_pool(
     dsn: str,
     *,
@@ -91,4 +123,6 @@ async def create_pool(
             command_timeout=command_timeout,
             timeout=connect_timeout,
             statement_cache_size=statement_cache_size,
+            connection_class=SessionConnection,
+            reset=_reset_if_needed,
         )

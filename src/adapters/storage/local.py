@@ -65,6 +65,7 @@ class LocalMediaStorage:
         self._key = hmac.new(secret.encode(), _KEY_LABEL, hashlib.sha256).digest()
         self._ttl_s = ttl_s
         self._clock = clock
+        self._resolved: dict[str, Path] = {}
 
     @property
     def media_dir(self) -> Path:
@@ -76,7 +77,7 @@ class LocalMediaStorage:
         """A signed URL for the video's file, valid for `ttl_s`. Raises VideoMissing when the file is absent
         (or its storage path could not be a file of ours)."""
         # A stat on a local directory takes microseconds; hopping to a worker thread would cost more.
-        self._existing_file(video.storage_path)
+        self._existing_file(video.storage_path, remember=True)
         expires = int(self._clock.now().timestamp()) + self._ttl_s
         query = urlencode({"expires": expires, "sig": self.signature(video.storage_path, expires)})
         return VideoUrl(
@@ -174,9 +175,19 @@ class LocalMediaStorage:
 
     # --- paths ---------------------------------------------------------------------------------------
 
-    def _existing_file(self, storage_path: str) -> Path:
-        path = self._resolve(storage_path)
+    def _existing_file(self, storage_path: str, *, remember: bool = False) -> Path:
+        """The file, resolved (links followed, kept inside the store). With `remember` (the webhook's hot
+        path) a resolution that succeeded is kept, so a repeat costs one stat instead of a realpath walk;
+        `open`, which serves the bytes, always resolves afresh."""
+        path = self._resolved.get(storage_path) if remember else None
+        if path is None:
+            path = self._resolve(storage_path)
+            if path is not None and remember:
+                if len(self._resolved) >= MAX_REMEMBERED_PATHS:
+                    self._resolved.clear()
+                self._resolved[storage_path] = path
         if path is None or not path.is_file():
+            self._resolved.pop(storage_path, None)
             raise VideoMissing(storage_path)
         return path
 
@@ -190,6 +201,9 @@ class LocalMediaStorage:
         if candidate == root or not candidate.is_relative_to(root):
             return None
         return candidate
+
+
+MAX_REMEMBERED_PATHS = 10_000
 
 
 def _is_canonical(storage_path: str) -> bool:

@@ -19,44 +19,60 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from demo_relay.config import Settings
+
 DEFAULT_TIMEOUT_S = 10.0
+SHUTDOWN_GRACE_S = (
+    8  # SIGTERM → exit within 10 s: sockets closed with 1001 at once, in-flight webhooks get 8 s
+)
 
 
-class BoundedH11Protocol(H11Protocol):
+class Deadlines:
+    """The deadlines, for either of uvicorn's HTTP/1.1 protocols (mixed in before it): h11 (pure Python) or
+    httptools (llhttp, C; several times cheaper per request, the one `serve` uses when it is installed)."""
+
     timeout_s = DEFAULT_TIMEOUT_S
+    # What the protocol classes provide (uvicorn's H11Protocol / HttpToolsProtocol):
+    cycle: Any
+    flow: Any
+    transport: asyncio.Transport
+    loop: asyncio.AbstractEventLoop
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deadline: asyncio.TimerHandle | None = None
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
         self._arm()
 
     def data_received(self, data: bytes) -> None:
         receiving_body = self._receiving_body()
-        super().data_received(data)
-        if receiving_body and self._receiving_body():
-            self._arm()  # the body moved: its idle deadline starts again
-
-    def handle_events(self) -> None:
-        super().handle_events()
+        super().data_received(data)  # type: ignore[misc]
+        if not self._still_ours():
+            self._disarm()  # upgraded to a WebSocket: no longer ours to time
+            return
         if self._head_pending():
             return  # the head's deadline runs on, whatever arrives byte by byte
         if self._receiving_body():
-            if self._deadline is None:
-                self._arm()
+            if receiving_body or self._deadline is None:
+                self._arm()  # the body moved (or just started): its idle deadline starts again
         else:
             self._disarm()  # the request is complete: it is the app's to time now
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
+        super().on_response_complete()  # type: ignore[misc]
         if not self.transport.is_closing():
             self._arm()  # the next head on this keep-alive connection has its own deadline
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
-        super().connection_lost(exc)
+        super().connection_lost(exc)  # type: ignore[misc]
+
+    def _still_ours(self) -> bool:
+        """False once the connection upgraded to a WebSocket (the transport has another protocol)."""
+        protocol: object = self.transport.get_protocol()
+        return protocol is self
 
     def _head_pending(self) -> bool:
         return self.cycle is None or self.cycle.response_complete
@@ -75,7 +91,7 @@ class BoundedH11Protocol(H11Protocol):
 
     def _too_slow(self) -> None:
         self._deadline = None
-        if self.transport.get_protocol() is not self or self.transport.is_closing():
+        if not self._still_ours() or self.transport.is_closing():
             return  # upgraded to a WebSocket, or already on its way out
         if self._receiving_body() and self.flow.read_paused:
             self._arm()  # we stopped reading, not the client
@@ -84,9 +100,27 @@ class BoundedH11Protocol(H11Protocol):
             self.transport.close()
 
 
-def protocol_with_timeout(timeout_s: float) -> type[BoundedH11Protocol]:
-    """The protocol class uvicorn should use, bound to this deadline."""
-    return type("TimedH11Protocol", (BoundedH11Protocol,), {"timeout_s": float(timeout_s)})
+class BoundedH11Protocol(Deadlines, H11Protocol):
+    pass
+
+
+def _base_protocol() -> type[Any]:
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:  # httptools is a product dependency; h11 stays the fallback
+        return BoundedH11Protocol
+
+    class BoundedHttpToolsProtocol(Deadlines, HttpToolsProtocol):
+        pass
+
+    return BoundedHttpToolsProtocol
+
+
+def protocol_with_timeout(timeout_s: float, parser: str = "auto") -> type[Any]:
+    """The protocol class uvicorn should use, bound to this deadline: httptools when installed ("auto"),
+    or h11 ("h11")."""
+    base = BoundedH11Protocol if parser == "h11" else _base_protocol()
+    return type(f"Timed{base.__name__}", (base,), {"timeout_s": float(timeout_s)})
 
 
 class GracefulServer(uvicorn.Server):
@@ -114,3 +148,31 @@ class GracefulServer(uvicorn.Server):
             super().handle_exit(sig, frame)
             return
         loop.call_later(self._drain_s, super().handle_exit, sig, frame)
+
+
+def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
+    """How `serve` runs the app (the benchmarks' bare baseline runs on this same configuration)."""
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        ws_max_size=settings.ws_max_message_bytes,
+        http=protocol_with_timeout(settings.http_header_timeout_s),
+        loop="uvloop" if _has("uvloop") else "asyncio",
+        timeout_keep_alive=5,  # an idle keep-alive connection is closed after this
+        ws_ping_interval=20,
+        ws_ping_timeout=20,
+        # Frames are a few hundred bytes of JSON: compressing them saves little and costs CPU per delivery
+        # and a zlib context (hundreds of KB) per socket.
+        ws_per_message_deflate=False,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+        access_log=False,  # ours (access_log.py) leaves query strings, which carry secrets, out
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+    )
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None

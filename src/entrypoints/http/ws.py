@@ -2,9 +2,9 @@
 
 Refusals happen before the handshake is accepted, which uvicorn answers with HTTP 403: an Origin outside
 ALLOWED_ORIGINS (absent Origin = a non-browser client, allowed) or a token that is invalid, expired or bound
-to another channel. Once accepted the connection runs two tasks — one drains the hub subscription to the
-socket, one reads the client (without a reader a vanished client would go unnoticed) — and
-ends when either ends or the hub drops the subscription."""
+to another channel. Once accepted the connection's own task reads the client (without a reader a vanished
+client would go unnoticed) and one more task drains the hub subscription to the socket; it ends when either
+ends or the hub drops the subscription."""
 
 from __future__ import annotations
 
@@ -171,23 +171,45 @@ async def _serve(
         async with send_lock:
             await socket.send_text(frame)
 
-    tasks: list[asyncio.Task[Any]] = []
+    # Two tasks per connection, not three: this one reads the client, `drain` sends the queue. Either
+    # ending (the client left or broke a rule; the hub dropped the subscription; a send failed) ends the
+    # other: `drain` and the hub wake this task by cancelling its wait on the client. An idle connection is
+    # then two suspended coroutines, a queue and the socket (bench/sockets.py measures the bytes).
+    handler = asyncio.current_task()
+    drain: asyncio.Task[None] | None = None
     close: tuple[int, str] | None = None
+    woken = False
+
+    def wake(_: object = None) -> None:
+        nonlocal woken
+        if handler is not None and not woken:
+            woken = True
+            handler.cancel()
+
     try:
         await socket.accept()
         await send(_encoder.encode({"event": "subscribed", "payload": {"channel": channel}}).decode())
         drain = asyncio.create_task(_drain(subscription, send), name=f"ws-drain:{channel}")
-        receive = asyncio.create_task(_receive(socket, limit, send), name=f"ws-receive:{channel}")
-        dropped = asyncio.create_task(subscription.wait_closed(), name=f"ws-dropped:{channel}")
-        tasks = [drain, receive, dropped]
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        close = _close_for(subscription, drain, receive)
+        drain.add_done_callback(wake)
+        subscription.on_close = wake
+        if subscription.closed:  # dropped before the callback was set (the hub was shutting down)
+            wake()
+        try:
+            close = await _receive(socket, limit, send)
+        except asyncio.CancelledError:
+            if not woken or handler is None:
+                raise  # cancelled from outside (the server stopping): not ours to swallow
+            handler.uncancel()
+            close = _close_for(subscription, drain)
     except _GONE:
-        pass  # the client left during the handshake
+        pass  # the client left during the handshake, or while we answered it
     finally:
-        for task in tasks:
-            task.cancel()
-        for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+        subscription.on_close = None
+        woken = True  # from here on, nothing may cancel this task
+        if drain is not None:
+            drain.remove_done_callback(wake)
+            drain.cancel()
+            outcome = (await asyncio.gather(drain, return_exceptions=True))[0]
             if isinstance(outcome, Exception) and not isinstance(outcome, _GONE):
                 log.error("websocket task failed on %s", channel, exc_info=outcome)
         hub.unsubscribe(subscription)
@@ -224,14 +246,11 @@ async def _receive(socket: WebSocket[Any, Any, Any], limit: int, send: Send) -> 
             await send(PONG_FRAME)
 
 
-def _close_for(
-    subscription: Subscription, drain: asyncio.Task[None], receive: asyncio.Task[tuple[int, str] | None]
-) -> tuple[int, str] | None:
-    """How to close once the first task has ended; None when the client is already gone."""
+def _close_for(subscription: Subscription, drain: asyncio.Task[None]) -> tuple[int, str] | None:
+    """How to close once the hub dropped the subscription or the drain ended; None when the client is
+    already gone."""
     if subscription.close_code is not None:  # dropped by the hub (1013 overflow, 1001 shutdown)
         return subscription.close_code, subscription.close_reason
-    if receive.done() and not receive.cancelled() and receive.exception() is None:
-        return receive.result()
     error = drain.exception() if drain.done() and not drain.cancelled() else None
     if error is not None and not isinstance(error, _GONE):
         return CLOSE_INTERNAL_ERROR, "internal error"  # a bug (logged by the caller); the page will retry
