@@ -33,7 +33,7 @@ from demo_relay.entrypoints.http.errors import EXCEPTION_HANDLERS
 from demo_relay.entrypoints.http.health import healthz, readyz
 from demo_relay.entrypoints.http.limits import ConnectionLimits, per_minute
 from demo_relay.entrypoints.http.media import media_router
-from demo_relay.entrypoints.http.metrics import Metrics, metrics_endpoint
+from demo_relay.entrypoints.http.metrics import METRICS_STATE, Metrics, metrics_endpoint
 from demo_relay.entrypoints.http.openapi import COMPONENTS, state_conversation_url_rule
 from demo_relay.entrypoints.http.owner import direct_upload_handlers, open_handlers, owner_handlers
 from demo_relay.entrypoints.http.pages import openapi_viewer, page_handlers
@@ -164,7 +164,7 @@ def create_app(
             "hub_relay": provide(container.hub_relay),
         },
         lifespan=[lifespan],
-        state=State({OWNERS_STATE: container.owners()}),
+        state=State({OWNERS_STATE: container.owners(), METRICS_STATE: metrics}),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.max_webhook_bytes,
         cors_config=CORSConfig(

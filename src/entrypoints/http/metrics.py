@@ -30,6 +30,9 @@ class _HubCollector(Collector):
         )
 
 
+METRICS_STATE = "metrics"  # the app's Metrics in its state, for the hot path (webhook.py)
+
+
 class Metrics:
     def __init__(self, hub: WebSocketHub) -> None:
         self.registry = CollectorRegistry()
