@@ -19,7 +19,9 @@ import asyncio
 import json
 import random
 import resource
+import socket
 import tempfile
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -109,6 +111,35 @@ async def idle_sockets_on_bare() -> dict[str, Any]:
         "rss_after_kb": after,
         "kb_per_socket": (after - before) / count,
     }
+
+
+def loopback_send_floor(size: int = 450, count: int = 20_000 if not h.SMOKE else 200) -> float:
+    """The kernel's share of a delivery: CPU µs per `send()` of a frame-sized buffer on a loopback TCP
+    connection, to a peer thread that drains it (on loopback the receiving side's work is charged to the
+    sender too). The floor under "server CPU per delivery": one write per socket is unavoidable."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    sender = socket.create_connection(server.getsockname())
+    receiver, _ = server.accept()
+
+    def drain() -> None:
+        while receiver.recv(1 << 20):
+            pass
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    data = b"x" * size
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    for _ in range(count):
+        sender.sendall(data)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    sender.close()
+    reader.join(5)
+    receiver.close()
+    server.close()
+    used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return used / count * 1e6
 
 
 async def second_demo(http: httpx.AsyncClient, server: h.Server) -> str:
@@ -220,6 +251,7 @@ def report(results: dict[str, Any]) -> None:
     print(
         f"  connect all           {idle['connect_all_s']:.1f} s   idle CPU {idle['idle_cpu_percent']:.1f} %"
     )
+    print(f"  loopback send() floor {results['loopback_send_floor_cpu_us']:.1f} µs CPU per 450-byte write")
     for name in ("viewers", "fanout"):
         r = results["service"][name]
         lag = r["lag"]
@@ -232,7 +264,11 @@ def report(results: dict[str, Any]) -> None:
 
 
 async def main_async(root: Path) -> dict[str, Any]:
-    return {"bare_idle": await idle_sockets_on_bare(), "service": await on_service(root)}
+    return {
+        "bare_idle": await idle_sockets_on_bare(),
+        "loopback_send_floor_cpu_us": round(loopback_send_floor(), 2),
+        "service": await on_service(root),
+    }
 
 
 def main() -> None:

@@ -54,7 +54,7 @@ from demo_relay.domain.use_cases.agent_conversations import (
 from demo_relay.domain.use_cases.deliveries import Deliveries
 from demo_relay.domain.use_cases.forward_tool_call import ForwardToolCall
 from demo_relay.domain.use_cases.handle_webhook import HandleWebhook
-from demo_relay.domain.use_cases.lifecycle import RecordLifecycle
+from demo_relay.domain.use_cases.lifecycle import ConversationEnds, RecordLifecycle
 from demo_relay.domain.use_cases.manage_demos import ManageDemos
 from demo_relay.domain.use_cases.persona_sync import SyncPersonas
 from demo_relay.domain.use_cases.play_video import PlayVideo
@@ -297,6 +297,8 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         history=play_history,
     )
+    # One end of a conversation at a time in this process: our end endpoint, the reaper, Tavus's shutdown.
+    conversation_ends = providers.Singleton(ConversationEnds)
     lifecycle = providers.Singleton(
         RecordLifecycle,
         catalog=catalog,
@@ -304,6 +306,7 @@ class Container(containers.DeclarativeContainer):
         notifier=notifier,
         clock=clock,
         slots=conversation_slots,
+        ends=conversation_ends,
     )
     handle_webhook = providers.Singleton(
         HandleWebhook,
@@ -392,6 +395,7 @@ class Container(containers.DeclarativeContainer):
         conversations=conversations,
         notifier=notifier,
         clock=clock,
+        ends=conversation_ends,
     )
     reap_conversations = providers.Singleton(
         ReapConversations,
@@ -400,6 +404,7 @@ class Container(containers.DeclarativeContainer):
         conversations=conversations,
         notifier=notifier,
         clock=clock,
+        ends=conversation_ends,
     )
 
 

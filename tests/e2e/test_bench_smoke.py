@@ -39,7 +39,7 @@ def test_throughput_counts_every_play_once() -> None:
     assert shutil.which("wrk"), "the throughput benchmark drives Debian's wrk: `make wrk` installs it"
     out = run_bench("throughput")
     rows = [line for line in out.splitlines() if "verified webhook" in line]
-    assert len(rows) == 2, out  # memory hub and Postgres hub, each against the bare baseline
+    assert len(rows) == 3, out  # memory hub, Postgres hub, memory hub with the access log; vs the bare POST
     assert all(row.rstrip().endswith("True") for row in rows), out  # exactly once, counted by the script
     assert re.search(r"bare Litestar POST \(baseline\)\s+\d+", out), out
 

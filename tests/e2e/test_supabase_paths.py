@@ -89,12 +89,18 @@ class Relay:
         return await http.post(f"{self.base}/api/tavus-webhook", content=body, headers=tavus_headers(body))
 
     async def ledger(self, body: bytes) -> tuple[str, str | None]:
+        """The delivery's row once settled: a success is written behind the answer (write_behind.py), a
+        failure before it; a row still 'processing' is read again for a while."""
         call_id = json.loads(body)["properties"]["tool_call_id"]
-        row = await self.pool.fetchrow(
-            "select status, error from webhook_events where dedupe_key = $1", call_id
-        )
-        assert row is not None
-        return row["status"], row["error"]
+        async with asyncio.timeout(5):
+            while True:
+                row = await self.pool.fetchrow(
+                    "select status, error from webhook_events where dedupe_key = $1", call_id
+                )
+                assert row is not None
+                if row["status"] != "processing":
+                    return row["status"], row["error"]
+                await asyncio.sleep(0.01)
 
 
 async def add_demo(catalog: AsyncpgDemoCatalog, supabase: RunningFakeSupabase, name: str) -> str:

@@ -240,9 +240,10 @@ async def test_replay_answers_duplicate(
     assert (await post_signed(client, body)).json()["status"] == "played"
     again = await post_signed(client, body)
     assert again.status_code == 200 and again.json() == {"status": "duplicate"}
-    row = await db_pool.fetchrow(
-        "select status, attempts from webhook_events where dedupe_key = 'call_8e2f4c1a'"
-    )
+    query = "select status, attempts from webhook_events where dedupe_key = 'call_8e2f4c1a'"
+    async with asyncio.timeout(5):  # the completion is written behind the answer (write_behind.py)
+        while (row := await db_pool.fetchrow(query)) is not None and row["status"] == "processing":
+            await asyncio.sleep(0.01)
     assert row is not None and (row["status"], row["attempts"]) == ("played", 1)
 
 

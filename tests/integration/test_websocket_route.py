@@ -32,6 +32,7 @@ from demo_relay.config import Settings
 from demo_relay.domain.models import ChannelEvent, EventName
 from demo_relay.entrypoints.http.limits import ConnectionLimits
 from demo_relay.entrypoints.http.ws import ws_handler
+from demo_relay.entrypoints.http.ws_direct import expose_websocket_protocol
 from tests.support.fakes import FakeClock, FakeConversations
 
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -58,8 +59,14 @@ class Server:
 
 @contextlib.asynccontextmanager
 async def running_server(
-    ws_max_size: int = 4096, queue_size: int = 256, limits: ConnectionLimits | None = None
+    ws_max_size: int = 4096,
+    queue_size: int = 256,
+    limits: ConnectionLimits | None = None,
+    *,
+    direct: bool = False,
 ) -> AsyncIterator[Server]:
+    """`direct`: the app exposes uvicorn's protocol to the handler as `serve`'s does, so the hub writes
+    frames straight to the transport (ws_direct.py); otherwise every frame goes through ASGI."""
     clock = FakeClock(T0)
     hub = WebSocketHub(clock, queue_size=queue_size)
     tokens = JwtChannelTokens(SECRET, ttl_s=600, clock=clock)
@@ -77,10 +84,14 @@ async def running_server(
             "conversations": Provide(lambda: conversations, sync_to_thread=False),
         },
     )
+    if direct:
+        app.asgi_handler = expose_websocket_protocol(app.asgi_handler)
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
         port=0,
+        ws="websockets-sansio",
+        ws_per_message_deflate=not direct,  # compression negotiated: frames must go through ASGI
         ws_max_size=ws_max_size,
         lifespan="on",
         log_level="warning",
@@ -106,9 +117,11 @@ def no_handler_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     assert not errors, [r.getMessage() for r in errors]
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[Server]:
-    async with running_server() as running:
+@pytest.fixture(params=["asgi", "direct"])
+async def server(request: pytest.FixtureRequest) -> AsyncIterator[Server]:
+    """Every test of this file that takes `server` runs twice: frames through ASGI (a drain task per
+    socket), and written straight to the transport by the hub."""
+    async with running_server(direct=request.param == "direct") as running:
         yield running
 
 
@@ -373,3 +386,40 @@ async def test_a_token_of_an_ended_conversation_no_longer_subscribes(server: Ser
     with pytest.raises(InvalidStatus) as refused:
         await connect(server.url(token=token), open_timeout=TIMEOUT)
     assert refused.value.response.status_code == 403
+
+
+@pytest.mark.parametrize("direct", [False, True], ids=["asgi", "direct"])
+async def test_the_hub_writes_to_the_transport_only_where_the_app_exposes_it(direct: bool) -> None:
+    async with running_server(direct=direct) as server, await subscribe(server) as ws:
+        await eventually(lambda: server.hub.subscriber_count(CHANNEL) == 1)
+        (subscription,) = server.hub._channels[CHANNEL].subscribers  # which path it took
+        assert (subscription.writer is not None) is direct
+        event = play(server)
+        assert server.hub.publish(event) == 1
+        assert await receive(ws) == wire(event)  # the same bytes either way
+
+
+async def test_direct_client_that_falls_behind_is_closed_with_1013() -> None:
+    """Written straight to the transport, "behind" is the bytes the kernel would not take: past the limit
+    (256 KiB unsent) the hub drops the client, and the others keep receiving."""
+    async with (
+        running_server(direct=True) as server,
+        await subscribe(server, max_queue=1) as slow,  # reads one frame ahead, then leaves the rest unread
+        await subscribe(server, OTHER) as elsewhere,
+    ):
+        await eventually(lambda: server.hub.subscriber_count(CHANNEL) == 1)
+        big = {"title": "x" * 60_000}
+        published = 0
+        for n in range(1000):  # 60 MB at most; loopback buffers take a few MB before the transport's fill
+            if (
+                server.hub.publish(ChannelEvent(CHANNEL, EventName.PLAY_VIDEO, big, f"big-{n}", T0, 15.0))
+                == 0
+            ):
+                break
+            published += 1
+        assert 0 < published < 1000
+        assert server.hub.subscriber_count(CHANNEL) == 0
+        assert await close_code(slow) == 1013
+        elsewhere_event = ChannelEvent(OTHER, EventName.PLAY_VIDEO, {"title": "x"}, "o-1", T0, 15.0)
+        assert server.hub.publish(elsewhere_event) == 1
+        assert (await receive(elsewhere))["id"] == "o-1"

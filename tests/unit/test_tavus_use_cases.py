@@ -6,6 +6,7 @@ once; the reaper."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -15,6 +16,7 @@ import pytest
 from demo_relay.domain import errors
 from demo_relay.domain.models import (
     PLAY_VIDEO_TOOL,
+    ChannelEvent,
     Duplicate,
     EventName,
     LifecycleEvent,
@@ -30,7 +32,7 @@ from demo_relay.domain.use_cases.agent_conversations import (
     StartConversation,
 )
 from demo_relay.domain.use_cases.deliveries import Delivery
-from demo_relay.domain.use_cases.lifecycle import RecordLifecycle
+from demo_relay.domain.use_cases.lifecycle import ConversationEnds, RecordLifecycle
 from demo_relay.domain.use_cases.persona_sync import SyncPersonas, retry_delay_s
 from demo_relay.domain.use_cases.sessions import StartSession
 from tests.support.fakes import (
@@ -268,6 +270,33 @@ async def test_end_tells_tavus_and_the_page_once_and_the_shutdown_is_a_duplicate
     transcript = LifecycleEvent("application.transcription_ready", conversation_id, "t2")
     assert isinstance(await lifecycle.execute(transcript, Delivery("k2")), Recorded)
     assert len(world.notifier.events) == 1
+
+
+async def test_a_shutdown_arriving_while_our_end_tells_the_page_is_a_duplicate() -> None:
+    """Tavus posts system.shutdown as soon as we ask it to end the call: the callback can run while our end
+    is still telling the page. One of the two tells it; the other is the duplicate."""
+    world = World()
+    started = await world.start.execute(world.demo.id, owner=True)
+    conversation_id = started.conversation.conversation_id
+    ends = ConversationEnds()
+    end = EndConversation(world.agent, world.slots, world.conversations, world.notifier, world.clock, ends)
+    lifecycle = RecordLifecycle(
+        world.catalog, world.conversations, world.notifier, world.clock, world.slots, ends
+    )
+    shutdown = LifecycleEvent("system.shutdown", conversation_id, "t", {"shutdown_reason": "x"})
+    callbacks: list[asyncio.Task[Recorded | Duplicate]] = []
+    publish = world.notifier.publish
+
+    async def slow_publish(event: ChannelEvent) -> tuple[str, ...]:
+        if not callbacks:  # the callback arrives while our end is between telling and recording
+            callbacks.append(asyncio.create_task(lifecycle.execute(shutdown, Delivery("k"))))
+            await asyncio.sleep(0.01)
+        return await publish(event)
+
+    world.notifier.publish = slow_publish  # type: ignore[method-assign]
+    await end.execute(world.demo.id, conversation_id, token_conversation=None)
+    assert isinstance(await callbacks[0], Duplicate)
+    assert [e.event for e in world.notifier.events] == [EventName.SESSION_ENDED]
 
 
 async def test_a_session_token_ends_only_its_own_conversation() -> None:

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -74,13 +74,17 @@ class FrameQueue:
             self._waiter.set_result(None)
 
     async def get(self) -> str:
+        await self.wait()
+        return self._frames.popleft()
+
+    async def wait(self) -> None:
+        """Returns once a frame is queued (without taking it)."""
         while not self._frames:
             self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await self._waiter
             finally:
                 self._waiter = None
-        return self._frames.popleft()
 
     def get_nowait(self) -> str:
         if not self._frames:
@@ -92,6 +96,19 @@ class FrameQueue:
 
     def qsize(self) -> int:
         return len(self._frames)
+
+
+class FrameWriter(Protocol):
+    """A connection the hub may write to directly, without a task per connection: the frame is put on the
+    wire in the call (entrypoints/http/ws_direct.py writes to uvicorn's transport)."""
+
+    def encode(self, frame: str) -> bytes:
+        """The frame as it goes on the wire (the same for every writer: computed once per event)."""
+        ...
+
+    def write(self, wire: bytes) -> bool:
+        """False when the client is too far behind (the hub then drops it, 1013)."""
+        ...
 
 
 @dataclass(eq=False)  # identity equality/hash: subscriptions are members of a set
@@ -116,6 +133,36 @@ class Subscription:
     _skip: set[str] = field(default_factory=set, repr=False)
     # Called once when the hub drops the subscription (the connection's way to stop waiting on its client).
     on_close: Callable[[], None] | None = field(default=None, repr=False)
+    # Set once the connection takes frames directly (`go_direct`): the queue is no longer used.
+    writer: FrameWriter | None = field(default=None, repr=False)
+
+    def go_direct(self, writer: FrameWriter) -> bool:
+        """From now on the hub writes this subscriber's frames straight to `writer`: what is waiting (the
+        replay, then the queue without the replay's repeats) is written first, in the same step, so nothing
+        published meanwhile can overtake it. False when the writer is already too far behind."""
+        while True:
+            frame = self._take_nowait()
+            if frame is None:
+                break
+            if not writer.write(writer.encode(frame)):
+                return False
+        self.writer = writer
+        return True
+
+    def _take_nowait(self) -> str | None:
+        if self._ahead:
+            return self._ahead.pop(0)
+        while not self.queue.empty():
+            frame = self.queue.get_nowait()
+            if not self._skip:
+                return frame
+            frame_id = _frame_id(frame)
+            if frame_id in self._skip:
+                self._skip.discard(frame_id)
+                continue
+            self._skip.clear()
+            return frame
+        return None
 
     def prepend(self, frames: list[str], ids: set[str]) -> None:
         """Frames the connection sends before anything queued (what the subscriber missed, from a log),
@@ -125,18 +172,11 @@ class Subscription:
 
     async def next_frame(self) -> str:
         """The next frame to send: the replay first, then the queue without the replay's repeats."""
-        if self._ahead:
-            return self._ahead.pop(0)
         while True:
-            frame = await self.queue.get()
-            if not self._skip:
+            frame = self._take_nowait()
+            if frame is not None:
                 return frame
-            frame_id = _frame_id(frame)
-            if frame_id in self._skip:
-                self._skip.discard(frame_id)
-                continue
-            self._skip.clear()  # the queue is in publication order: everything from here on is new
-            return frame
+            await self.queue.wait()
 
     @property
     def closed(self) -> bool:
@@ -307,18 +347,28 @@ class WebSocketHub:
         if entry is None:
             return 0
         delivered = 0
+        wire: bytes | None = None  # the frame as written on the wire: encoded once for every direct writer
         for subscription in list(entry.subscribers):
             if not _visible(subscription.conversation_id, conversation_id):
                 continue
             if seq is not None and seq <= subscription.min_seq:
                 continue  # the replay's (or before this subscriber joined)
-            try:
-                subscription.queue.put_nowait(frame)
-            except asyncio.QueueFull:
+            writer = subscription.writer
+            if writer is not None:
+                if wire is None:
+                    wire = writer.encode(frame)
+                taken = writer.write(wire)
+            else:
+                try:
+                    subscription.queue.put_nowait(frame)
+                    taken = True
+                except asyncio.QueueFull:
+                    taken = False
+            if taken:
+                delivered += 1
+            else:
                 del entry.subscribers[subscription]
                 subscription._close(CLOSE_TRY_AGAIN_LATER, "subscriber too slow")
-            else:
-                delivered += 1
         if entry.idle:
             del self._channels[channel]
         return delivered

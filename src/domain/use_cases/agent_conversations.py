@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -40,7 +40,7 @@ from demo_relay.domain.ports import (
     DemoCatalog,
     Notifier,
 )
-from demo_relay.domain.use_cases.lifecycle import ended_event
+from demo_relay.domain.use_cases.lifecycle import ConversationEnds, ended_event
 from demo_relay.domain.use_cases.sessions import StartSession
 
 log = logging.getLogger(__name__)
@@ -157,6 +157,7 @@ class EndConversation:
     conversations: ConversationDirectory
     notifier: Notifier
     clock: Clock
+    ends: ConversationEnds = field(default_factory=ConversationEnds)  # shared with RecordLifecycle
 
     async def execute(self, demo_id: str, conversation_id: str, *, token_conversation: str | None) -> None:
         """Ends a conversation of the demo. `token_conversation`: the conversation a session token was
@@ -169,7 +170,7 @@ class EndConversation:
             )
         await end_everywhere(
             self.agent, self.slots, self.conversations, self.notifier, self.clock, conversation_id,
-            ENDED_BY_OWNER,
+            ENDED_BY_OWNER, ends=self.ends,
         )  # fmt: skip
 
 
@@ -183,6 +184,7 @@ class ReapConversations:
     conversations: ConversationDirectory
     notifier: Notifier
     clock: Clock
+    ends: ConversationEnds = field(default_factory=ConversationEnds)  # shared with RecordLifecycle
 
     async def run_once(self) -> int:
         overdue = await self.slots.overdue(self.clock.now(), STALE_START_S)
@@ -190,7 +192,7 @@ class ReapConversations:
             try:
                 await end_everywhere(
                     self.agent, self.slots, self.conversations, self.notifier, self.clock, conversation_id,
-                    ENDED_BY_REAPER, local_end_despite_refusal=True,
+                    ENDED_BY_REAPER, local_end_despite_refusal=True, ends=self.ends,
                 )  # fmt: skip
             except DomainError as exc:  # Tavus or the database is down: the next pass tries again
                 log.warning("could not close overdue conversation %s: %s", conversation_id, exc.message)
@@ -217,6 +219,7 @@ async def end_everywhere(
     reason: str,
     *,
     local_end_despite_refusal: bool = False,
+    ends: ConversationEnds | None = None,
 ) -> None:
     """At Tavus first (if Tavus is unreachable nothing is marked: the caller or the next reaper pass
     retries), then the page (`session_ended`), then our records: told before recorded, so a failed
@@ -230,6 +233,19 @@ async def end_everywhere(
             if not local_end_despite_refusal:
                 raise
             log.warning("Tavus refused to end %s; ending it here (past its longest call)", conversation_id)
+    # Tavus's shutdown callback for this end may be in flight: one of us tells the page (lifecycle.py).
+    async with (ends or ConversationEnds()).one_at_a_time(conversation_id):
+        await _end_here(slots, conversations, notifier, clock, conversation_id, reason)
+
+
+async def _end_here(
+    slots: ConversationSlots,
+    conversations: ConversationDirectory,
+    notifier: Notifier,
+    clock: Clock,
+    conversation_id: str,
+    reason: str,
+) -> None:
     if await conversations.is_ended(conversation_id):
         await slots.finish(conversation_id)
         return

@@ -6,7 +6,10 @@ recorded."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 from demo_relay.domain.models import (
     ChannelEvent,
@@ -23,6 +26,31 @@ from demo_relay.domain.use_cases.deliveries import Delivery, hinted_demo
 SHUTDOWN = "system.shutdown"
 
 
+class ConversationEnds:
+    """One end of a conversation at a time in this process. Our end endpoint asks Tavus to end the call,
+    and Tavus's `system.shutdown` for it may arrive while the endpoint is still telling the page: without
+    this both would see "not ended yet" and both would send `session_ended` (same id, so the page shows it
+    once, but the shutdown would not be the duplicate it is). Across instances the same race is left to
+    that id."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def one_at_a_time(self, conversation_id: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(conversation_id, (asyncio.Lock(), 0))
+        self._locks[conversation_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[conversation_id]
+            if users <= 1:
+                del self._locks[conversation_id]
+            else:
+                self._locks[conversation_id] = (lock, users - 1)
+
+
 @dataclass
 class RecordLifecycle:
     catalog: DemoCatalog
@@ -30,6 +58,7 @@ class RecordLifecycle:
     notifier: Notifier
     clock: Clock
     slots: ConversationSlots | None = None  # None: this deployment starts no conversations itself
+    ends: ConversationEnds = field(default_factory=ConversationEnds)  # shared with EndConversation
 
     async def execute(self, event: LifecycleEvent, delivery: Delivery) -> Recorded | Duplicate:
         ended_before = (
@@ -42,6 +71,10 @@ class RecordLifecycle:
         return Recorded(event.event_type)
 
     async def _end(self, conversation_id: str, event: LifecycleEvent, delivery: Delivery) -> bool:
+        async with self.ends.one_at_a_time(conversation_id):
+            return await self._end_now(conversation_id, event, delivery)
+
+    async def _end_now(self, conversation_id: str, event: LifecycleEvent, delivery: Delivery) -> bool:
         """False when the conversation had ended already (nothing is sent). The page is told before the
         end is recorded: if telling it fails, the delivery fails and Tavus's retry tells it (recorded
         first, the retry would find the conversation ended and send nothing, ever)."""

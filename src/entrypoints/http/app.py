@@ -40,6 +40,7 @@ from demo_relay.entrypoints.http.pages import openapi_viewer, page_handlers
 from demo_relay.entrypoints.http.tavus import end_conversation, start_conversation_route, sync_now
 from demo_relay.entrypoints.http.webhook import session_tool_call, tavus_webhook
 from demo_relay.entrypoints.http.ws import ws_handler
+from demo_relay.entrypoints.http.ws_direct import expose_websocket_protocol
 
 log = logging.getLogger("demo_relay")
 
@@ -183,5 +184,5 @@ def create_app(
     )
     state_conversation_url_rule(app, conversation_url_pattern(settings.conversation_url_hosts))
     # Around the whole app, not as route middleware: requests no route matches (404, 405) are logged too.
-    app.asgi_handler = access_log_middleware(app.asgi_handler)
+    app.asgi_handler = access_log_middleware(expose_websocket_protocol(app.asgi_handler))
     return app

@@ -165,6 +165,9 @@ def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
         # Frames are a few hundred bytes of JSON: compressing them saves little and costs CPU per delivery
         # and a zlib context (hundreds of KB) per socket.
         ws_per_message_deflate=False,
+        # The sans-I/O protocol, named (not "auto"): the hub writes frames straight to its transport
+        # (ws_direct.py checks for exactly this class).
+        ws="websockets-sansio",
         log_level=settings.log_level.lower(),
         proxy_headers=True,
         access_log=False,  # ours (access_log.py) leaves query strings, which carry secrets, out

@@ -28,6 +28,7 @@ from demo_relay.domain.models import ChannelAccess
 from demo_relay.domain.ports import ChannelTokens, ConversationDirectory
 from demo_relay.domain.use_cases.sessions import authorize_channel
 from demo_relay.entrypoints.http.limits import ConnectionLimits
+from demo_relay.entrypoints.http.ws_direct import direct_writer
 
 log = logging.getLogger(__name__)
 
@@ -181,10 +182,10 @@ async def _serve(
         async with send_lock:
             await socket.send_text(frame)
 
-    # Two tasks per connection, not three: this one reads the client, `drain` sends the queue. Either
-    # ending (the client left or broke a rule; the hub dropped the subscription; a send failed) ends the
-    # other: `drain` and the hub wake this task by cancelling its wait on the client. An idle connection is
-    # then two suspended coroutines, a queue and the socket (bench/sockets.py measures the bytes).
+    # This task reads the client. The hub writes frames straight to the transport where the server allows
+    # it (ws_direct.py); elsewhere a `drain` task sends the queue. Whichever ends first (the client left or
+    # broke a rule; the hub dropped the subscription; a send failed) ends the other: `drain` and the hub
+    # wake this task by cancelling its wait on the client.
     handler = asyncio.current_task()
     drain: asyncio.Task[None] | None = None
     close: tuple[int, str] | None = None
@@ -199,22 +200,22 @@ async def _serve(
     try:
         await socket.accept()
         await send(_encoder.encode({"event": "subscribed", "payload": {"channel": channel}}).decode())
-        drain = asyncio.create_task(_drain(subscription, send), name=f"ws-drain:{channel}")
-        drain.add_done_callback(wake)
-        subscription.on_close = wake
-        if subscription.closed:  # dropped before the callback was set (the hub was shutting down)
-            wake()
-        try:
-            close = await _receive(socket, limit, send)
-        except asyncio.CancelledError:
-            if not woken or handler is None:
-                raise  # cancelled from outside (the server stopping): not ours to swallow
-            handler.uncancel()
-            close = _close_for(subscription, drain)
+        writer = direct_writer(socket.scope)
+        if writer is not None:
+            writer.release_handshake()
+        else:
+            drain = asyncio.create_task(_drain(subscription, send), name=f"ws-drain:{channel}")
+            drain.add_done_callback(wake)
+        # With a writer the hub writes to the transport from here on (ws_direct.py): no drain task at all.
+        if writer is not None and not subscription.go_direct(writer):
+            close = CLOSE_TRY_AGAIN_LATER, "subscriber too slow"
+        else:
+            close = await _serve_until_done(socket, limit, send, subscription, drain, wake, lambda: woken)
     except _GONE:
         pass  # the client left during the handshake, or while we answered it
     finally:
         subscription.on_close = None
+        subscription.writer = None  # nothing more is written behind uvicorn's back (the close comes next)
         woken = True  # from here on, nothing may cancel this task
         if drain is not None:
             drain.remove_done_callback(wake)
@@ -225,6 +226,30 @@ async def _serve(
         hub.unsubscribe(subscription)
     if close is not None:
         await _close_quietly(socket, *close)
+
+
+async def _serve_until_done(
+    socket: WebSocket[Any, Any, Any],
+    limit: int,
+    send: Send,
+    subscription: Subscription,
+    drain: asyncio.Task[None] | None,
+    wake: Callable[[], None],
+    woken: Callable[[], bool],
+) -> tuple[int, str] | None:
+    """Reads the client until it leaves or breaks a rule, or until `wake` (the hub dropped the
+    subscription, the drain ended) cancels the wait; how to close then."""
+    subscription.on_close = wake
+    if subscription.closed:  # dropped before the callback was set (the hub was shutting down)
+        wake()
+    try:
+        return await _receive(socket, limit, send)
+    except asyncio.CancelledError:
+        handler = asyncio.current_task()
+        if not woken() or handler is None:
+            raise  # cancelled from outside (the server stopping): not ours to swallow
+        handler.uncancel()
+        return _close_for(subscription, drain)
 
 
 async def _drain(subscription: Subscription, send: Send) -> None:
@@ -256,12 +281,12 @@ async def _receive(socket: WebSocket[Any, Any, Any], limit: int, send: Send) -> 
             await send(PONG_FRAME)
 
 
-def _close_for(subscription: Subscription, drain: asyncio.Task[None]) -> tuple[int, str] | None:
+def _close_for(subscription: Subscription, drain: asyncio.Task[None] | None) -> tuple[int, str] | None:
     """How to close once the hub dropped the subscription or the drain ended; None when the client is
     already gone."""
     if subscription.close_code is not None:  # dropped by the hub (1013 overflow, 1001 shutdown)
         return subscription.close_code, subscription.close_reason
-    error = drain.exception() if drain.done() and not drain.cancelled() else None
+    error = drain.exception() if drain is not None and drain.done() and not drain.cancelled() else None
     if error is not None and not isinstance(error, _GONE):
         return CLOSE_INTERNAL_ERROR, "internal error"  # a bug (logged by the caller); the page will retry
     return None
