@@ -4,6 +4,7 @@ same settings."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import json
 import logging
@@ -87,6 +88,7 @@ def serve(settings: Settings, seed: bool) -> None:
         mint = container.mint_viewer_link()
         links = [(await mint.execute(demo.id, BANNER_CONVERSATION)).url for demo in demos]
         _print_banner(settings, list(zip(demos, links, strict=True)))
+        _settle_garbage_collector()
 
     # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal with the handler that was there
     # before it started. With Python's default that kills the process before `database_url` can stop the
@@ -109,6 +111,16 @@ def serve(settings: Settings, seed: bool) -> None:
         server.run()
         if not server.started:
             sys.exit(3)  # uvicorn's own "startup failed" status
+
+
+def _settle_garbage_collector() -> None:
+    """Once started: what start-up made (modules, the app, the container) lives as long as the process, so
+    it leaves the collector's generations (`gc.freeze`) and full collections stop walking it; the youngest
+    generation is collected every 10,000 allocations instead of 700, so a webhook (a few hundred
+    allocations) no longer triggers one every few requests. Cycles are still collected."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 50)
 
 
 def _import_web_stack() -> None:
