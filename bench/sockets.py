@@ -16,6 +16,7 @@ Run: `make bench` (or `.venv/bin/python -m bench.sockets`). Nothing here asserts
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import random
 import resource
@@ -205,6 +206,11 @@ async def on_service(root: Path) -> dict[str, Any]:
         await bounded([lambda u=u: clients.open(u) for u in watcher_urls])
         connect_s = time.perf_counter() - t
         count = len(clients.sockets)
+        # The client's own 6,000 connections must not pause it mid-measurement (a full collection walks
+        # them all): the load generator's noise is not the server's lag.
+        gc.collect()
+        gc.freeze()
+        gc.disable()
         await asyncio.sleep(SETTLE_S)
         after = h.rss_kb(server.pid)
         idle_cpu_before = h.cpu_s(server.pid)
@@ -233,6 +239,7 @@ async def on_service(root: Path) -> dict[str, Any]:
         bodies = [(f"f-{i}", h.play_body(fanout_conversation, f"f-{i}")) for i in range(fanout_count)]
         results["fanout"] = await phase(server, clients, bodies, FANOUT_RATE, fanout_count * WATCHERS)
         results["idle"]["rss_after_load_kb"] = h.rss_kb(server.pid)
+        gc.enable()
         await clients.close()
     return results
 
