@@ -332,3 +332,50 @@ def test_a_subscriber_never_queues_what_its_replay_covers(hub: WebSocketHub, clo
         hub.deliver(channel, "play_video", "conv-1", f'{{"id":"e{seq}"}}', None, seq)
     hub.deliver(channel, "play_video", "conv-1", '{"id":"memory"}', None)  # no sequence: the memory hub's
     assert drain(sub) == ['{"id":"e6"}', '{"id":"memory"}']
+
+
+class RecordingWriter:
+    """A FrameWriter that keeps what it was given (the transport's side is ws_direct.py's)."""
+
+    def __init__(self, room: int = 10**9) -> None:
+        self.wire: list[bytes] = []
+        self.room = room
+
+    def encode(self, frame: str) -> bytes:
+        return frame.encode()
+
+    def write(self, wire: bytes) -> bool:
+        if len(self.wire) >= self.room:
+            return False
+        self.wire.append(wire)
+        return True
+
+
+@pytest.mark.parametrize("direct", [False, True], ids=["queue", "direct"])
+def test_a_live_event_the_replay_already_had_is_never_sent_again(hub: WebSocketHub, direct: bool) -> None:
+    """The subscriber read the log's head (10) and replayed 11 and 12; this instance's relay, lagging,
+    delivers 11 and 12 afterwards, then 13: only 13 goes out, after the replay, whichever path it takes."""
+    subscription = hub.subscribe("demo-1", with_current=False, min_seq=10)
+    replay = [json.dumps({"id": "e11"}), json.dumps({"id": "e12"})]
+    subscription.prepend(replay, {"e11", "e12"}, up_to_seq=12)
+    writer = RecordingWriter()
+    sent: list[str] = subscription.take_replay()
+    if direct:
+        assert subscription.go_direct(writer)
+    for seq in (11, 12, 13):
+        hub.deliver("demo-1", "play_video", None, json.dumps({"id": f"e{seq}"}), None, seq=seq)
+    if direct:
+        sent += [w.decode() for w in writer.wire]
+    else:
+        while not subscription.queue.empty():
+            sent.append(subscription.queue.get_nowait())
+    assert [json.loads(frame)["id"] for frame in sent] == ["e11", "e12", "e13"]
+
+
+def test_a_direct_writer_too_far_behind_is_dropped_with_1013(hub: WebSocketHub) -> None:
+    slow, other = hub.subscribe("demo-1"), hub.subscribe("demo-1")
+    assert slow.go_direct(RecordingWriter(room=2)) and other.go_direct(RecordingWriter())
+    for n in range(3):
+        hub.deliver("demo-1", "play_video", None, json.dumps({"id": f"e{n}"}))
+    assert slow.close_code == 1013 and other.close_code is None
+    assert hub.subscriber_count("demo-1") == 1

@@ -164,11 +164,19 @@ class Subscription:
             return frame
         return None
 
-    def prepend(self, frames: list[str], ids: set[str]) -> None:
+    def prepend(self, frames: list[str], ids: set[str], up_to_seq: int = 0) -> None:
         """Frames the connection sends before anything queued (what the subscriber missed, from a log),
-        and their ids: a queued live frame with one of these ids was in the replay and is skipped."""
+        their ids (a queued live frame with one of these ids was in the replay and is skipped) and the
+        replay's last sequence number (no live event up to it is queued from now on: it was in the replay,
+        or is not this subscriber's, or is older than the current video it got)."""
         self._ahead = list(frames)
         self._skip = {i for i in ids if i}
+        self.min_seq = max(self.min_seq, up_to_seq)
+
+    def take_replay(self) -> list[str]:
+        """The frames `prepend` put ahead of the queue, handed over once (the connection sends them)."""
+        frames, self._ahead = self._ahead, []
+        return frames
 
     async def next_frame(self) -> str:
         """The next frame to send: the replay first, then the queue without the replay's repeats."""

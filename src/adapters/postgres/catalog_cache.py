@@ -52,6 +52,7 @@ class CatalogCache:
             str, dict[str, DemoVideo | None]
         ] = {}  # demo → title key → video (None: ambiguous)
         self._demo_of: dict[str, str] = {}  # conversation → demo
+        self._conversations_of: dict[str, set[str]] = {}  # demo → its conversations in _demo_of
         self._generation = 0
         self.live = False  # the LISTEN connection is up: the copies may be used
         self.hits = 0
@@ -65,12 +66,12 @@ class CatalogCache:
         if demo_id is None:
             self._titles.clear()
             self._demo_of.clear()
+            self._conversations_of.clear()
             return
         key = _key(demo_id) or demo_id
         self._titles.pop(key, None)
-        gone = [c for c, d in self._demo_of.items() if d == key]
-        for conversation in gone:
-            del self._demo_of[conversation]
+        for conversation in self._conversations_of.pop(key, ()):
+            self._demo_of.pop(conversation, None)
 
     def generation(self) -> int:
         return self._generation
@@ -98,7 +99,9 @@ class CatalogCache:
             return
         if len(self._demo_of) >= MAX_CONVERSATIONS:
             self._demo_of.clear()
+            self._conversations_of.clear()
         self._demo_of[conversation_id] = key
+        self._conversations_of.setdefault(key, set()).add(conversation_id)
 
     # --- the LISTEN connection ------------------------------------------------------------------------
 

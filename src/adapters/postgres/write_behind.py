@@ -10,8 +10,8 @@ What it costs, deliberately: a write queued when the process dies is lost. A los
 claim 'processing' until its lease (120 s) ends, after which a retry of that delivery would play again (the
 page drops the repeat by its event id); a lost history line is missing from "what played". On a clean stop
 `close()` writes everything first. A write that fails (the database away) is retried with backoff, the queue
-bounded meanwhile (the oldest dropped, logged). Reads of the history wait for what is queued (`flush`), so
-an owner never reads a history older than what this instance already answered."""
+bounded meanwhile (beyond it new rows are not kept, logged). Reads of the history wait for what is queued
+(`flush`), so an owner never reads a history older than what this instance already answered."""
 
 from __future__ import annotations
 
@@ -88,9 +88,13 @@ class WriteBehind:
         self._queue(self._plays, line)
 
     def _queue(self, queue: deque[Completion] | deque[PlayLine], item: Completion | PlayLine) -> None:
+        # Rows only ever join at the right and leave at the left once written (`flush` takes a batch by
+        # count): so when full, the new row is the one not kept, never one a write in flight holds.
         if self.pending >= self._max_pending:
-            dropped = queue.popleft() if queue else None
-            log.warning("write-behind queue full (%d): dropped the oldest %s", self._max_pending, dropped)
+            log.warning(
+                "write-behind queue full (%d rows, the database away?): not kept: %s", self.pending, item
+            )
+            return
         queue.append(item)  # type: ignore[arg-type]
         self._wake.set()
         if self._task is None or self._task.done():

@@ -162,19 +162,6 @@ async def _serve(
             head = await event_log.head(channel)
         except Exception:  # the log away: live events only
             log.warning("could not read the event log's head for %s", channel)
-    subscription = hub.subscribe(
-        channel, access.conversation_id, with_current=event_log is None, min_seq=head or 0
-    )
-    if event_log is not None:
-        if relay is not None and head is not None:  # a lost relay connection catches this channel up
-            relay.track(channel, head)
-        missed: list[StoredEvent]
-        try:
-            missed = await event_log.catch_up(channel, access.conversation_id, since, datetime.now(UTC))
-        except Exception:  # the log away, or a `since` it cannot read: live events only, never a leak
-            log.warning("could not read the event log for %s; serving live events only", channel)
-            missed = []
-        subscription.prepend([stored.frame for stored in missed], {stored.event_id for stored in missed})
     send_lock = asyncio.Lock()
 
     async def send(frame: str) -> None:
@@ -197,19 +184,29 @@ async def _serve(
             woken = True
             handler.cancel()
 
+    subscription = hub.subscribe(
+        channel, access.conversation_id, with_current=event_log is None, min_seq=head or 0
+    )
     try:
+        if event_log is not None:
+            if relay is not None and head is not None:  # a lost relay connection catches this channel up
+                relay.track(channel, head)
+            await _catch_up(subscription, event_log, access, since)
         await socket.accept()
         await send(_encoder.encode({"event": "subscribed", "payload": {"channel": channel}}).decode())
         writer = direct_writer(socket.scope)
-        if writer is not None:
-            writer.release_handshake()
-        else:
+        if writer is None:
             drain = asyncio.create_task(_drain(subscription, send), name=f"ws-drain:{channel}")
             drain.add_done_callback(wake)
-        # With a writer the hub writes to the transport from here on (ws_direct.py): no drain task at all.
-        if writer is not None and not subscription.go_direct(writer):
-            close = CLOSE_TRY_AGAIN_LATER, "subscriber too slow"
         else:
+            writer.release_handshake()
+            # The replay goes through uvicorn's flow control (it may be long); what arrived live meanwhile
+            # is queued, then the hub writes to the transport from here on: no drain task at all.
+            for frame in subscription.take_replay():
+                await send(frame)
+            if not subscription.go_direct(writer):
+                close = CLOSE_TRY_AGAIN_LATER, "subscriber too slow"
+        if close is None:
             close = await _serve_until_done(socket, limit, send, subscription, drain, wake, lambda: woken)
     except _GONE:
         pass  # the client left during the handshake, or while we answered it
@@ -228,6 +225,25 @@ async def _serve(
         await _close_quietly(socket, *close)
 
 
+async def _catch_up(
+    subscription: Subscription, event_log: EventLog, access: ChannelAccess, since: str | None
+) -> None:
+    """What the subscriber missed (`since`), or the current video, from the shared log, ahead of the live
+    events; live events it already gets this way are skipped (up to the replay's last sequence number, and
+    by id for those queued before it)."""
+    missed: list[StoredEvent]
+    try:
+        missed = await event_log.catch_up(access.channel, access.conversation_id, since, datetime.now(UTC))
+    except Exception:  # the log away, or a `since` it cannot read: live events only, never a leak
+        log.warning("could not read the event log for %s; serving live events only", access.channel)
+        missed = []
+    subscription.prepend(
+        [stored.frame for stored in missed],
+        {stored.event_id for stored in missed},
+        up_to_seq=max((stored.seq for stored in missed), default=0),
+    )
+
+
 async def _serve_until_done(
     socket: WebSocket[Any, Any, Any],
     limit: int,
@@ -239,16 +255,15 @@ async def _serve_until_done(
 ) -> tuple[int, str] | None:
     """Reads the client until it leaves or breaks a rule, or until `wake` (the hub dropped the
     subscription, the drain ended) cancels the wait; how to close then."""
+    if subscription.closed:  # dropped already (the hub was shutting down): no wait to cancel
+        return _close_for(subscription, drain)
     subscription.on_close = wake
-    if subscription.closed:  # dropped before the callback was set (the hub was shutting down)
-        wake()
     try:
         return await _receive(socket, limit, send)
     except asyncio.CancelledError:
         handler = asyncio.current_task()
-        if not woken() or handler is None:
-            raise  # cancelled from outside (the server stopping): not ours to swallow
-        handler.uncancel()
+        if not woken() or handler is None or handler.uncancel() > 0:
+            raise  # cancelled from outside (the server stopping), too: not ours to swallow
         return _close_for(subscription, drain)
 
 
