@@ -85,6 +85,7 @@ images: install
 ## section of bench/results/latest.json. BENCH_PROFILE=<name> also draws the throughput run's flame graphs.
 bench: $(STAMP) wrk
 	$(BIN)/python -m bench.throughput
+	$(BIN)/python -m bench.hot_path_db
 	$(BIN)/python -m bench.latency
 	$(BIN)/python -m bench.sockets
 	$(BIN)/python -m bench.cross_instance

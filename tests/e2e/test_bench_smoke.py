@@ -64,6 +64,18 @@ def test_sockets_deliver_every_frame() -> None:
         assert row.rstrip().endswith("errors 0"), row
 
 
+def test_hot_path_db_measures_every_way() -> None:
+    out = run_bench("hot_path_db")  # the one-statement way asserts it resolved the video itself
+    for way in (
+        "select 1",
+        "four statements, resetting",
+        "four statements, pool",
+        "one statement",
+        "claim only",
+    ):
+        assert any(line.strip().startswith(way) for line in out.splitlines()), out
+
+
 def test_cross_instance_and_cold_start_run() -> None:
     assert "webhook on A → subscriber on B" in run_bench("cross_instance")
     out = run_bench("cold_start")
