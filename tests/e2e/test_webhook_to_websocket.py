@@ -24,6 +24,7 @@ from tests.support.app import (
     SeededApp,
     make_settings,
     owner_headers,
+    play_video_body,
     standard_webhook_headers,
     tavus_headers,
 )
@@ -87,17 +88,6 @@ async def assert_silent(ws: ClientConnection) -> None:
         await asyncio.wait_for(ws.recv(), QUIET_S)
 
 
-def tool_call(title: str, call_id: str) -> bytes:
-    arguments = json.dumps({"video_title": title})
-    return json.dumps(
-        {
-            "event_type": "conversation.tool_call",
-            "conversation_id": CONVERSATION,
-            "properties": {"name": "play_video", "tool_call_id": call_id, "arguments": arguments},
-        }
-    ).encode()
-
-
 async def test_signed_tool_call_reaches_the_subscriber_with_a_playable_url(live: Live) -> None:
     async with await subscribe(live.ws_url) as ws:
         body = fixture_bytes("tool_call.play_video.json").replace(b"Product Overview", b"product OVERVIEW")
@@ -127,10 +117,10 @@ async def test_signed_tool_call_reaches_the_subscriber_with_a_playable_url(live:
 
 async def test_standard_webhooks_and_url_token_deliver_too(live: Live) -> None:
     async with await subscribe(live.ws_url) as ws:
-        body = tool_call("Pricing Walkthrough", "call_sw")
+        body = play_video_body("Pricing Walkthrough", "call_sw")
         assert (await live.webhook(body, standard_webhook_headers(body, "msg_1"))).status_code == 200
         assert (await next_event(ws))["payload"]["title"] == "Pricing Walkthrough"
-        body = tool_call("integrations tour", "call_tok")
+        body = play_video_body("integrations tour", "call_tok")
         assert (
             await live.webhook(body, {"content-type": "application/json"}, token=SECRET)
         ).status_code == 200
@@ -139,7 +129,7 @@ async def test_standard_webhooks_and_url_token_deliver_too(live: Live) -> None:
 
 async def test_forged_or_stale_webhooks_send_nothing(live: Live) -> None:
     async with await subscribe(live.ws_url) as ws:
-        body = tool_call("Product Overview", "call_forged")
+        body = play_video_body("Product Overview", "call_forged")
         forged = [
             (body.replace(b"Product", b"Pricing"), tavus_headers(body), {}),
             (body, tavus_headers(body, secret="not-the-secret"), {}),
@@ -154,7 +144,7 @@ async def test_forged_or_stale_webhooks_send_nothing(live: Live) -> None:
 
 
 async def test_late_subscriber_gets_the_current_video_and_shutdown_ends_it(live: Live) -> None:
-    assert (await live.webhook(tool_call("Integrations tour", "call_late"))).status_code == 200
+    assert (await live.webhook(play_video_body("Integrations tour", "call_late"))).status_code == 200
     async with await subscribe(live.ws_url) as late:
         current = await next_event(late)
         assert current["event"] == "play_video" and current["payload"]["title"] == "Integrations tour"
@@ -214,7 +204,7 @@ async def test_two_prospects_on_one_demo_never_see_each_others_videos(live: Live
     )
     other_url = f"{other.json()['websocket']['url']}?token={other.json()['websocket']['token']}"
     async with await subscribe(live.ws_url) as first, await subscribe(other_url) as second:
-        played = await live.webhook(tool_call("Pricing Walkthrough", "call_first"))
+        played = await live.webhook(play_video_body("Pricing Walkthrough", "call_first"))
         assert played.json()["status"] == "played"
         assert (await next_event(first))["payload"]["title"] == "Pricing Walkthrough"
         await assert_silent(second)  # the other prospect's page never receives it
@@ -231,7 +221,7 @@ async def test_an_owner_session_watches_every_conversation_of_the_demo(live: Liv
     assert watch.json()["conversation_id"] is None
     watch_url = f"{watch.json()['websocket']['url']}?token={watch.json()['websocket']['token']}"
     async with await subscribe(watch_url) as owner:
-        played = await live.webhook(tool_call("Pricing Walkthrough", "call_watched"))
+        played = await live.webhook(play_video_body("Pricing Walkthrough", "call_watched"))
         assert played.json()["status"] == "played"
         frame = await next_event(owner)
         assert (frame["payload"]["title"], frame["payload"]["conversation_id"]) == (
@@ -247,6 +237,6 @@ async def test_an_owner_session_watches_every_conversation_of_the_demo(live: Liv
     forwarded = await live.http.post(
         f"/api/sessions/demo-{live.seeded.demo_id}/tool-calls",
         headers={"authorization": f"Bearer {watch.json()['websocket']['token']}"},
-        content=tool_call("Product Overview", "call_from_owner_page"),
+        content=play_video_body("Product Overview", "call_from_owner_page"),
     )
     assert forwarded.status_code == 403 and forwarded.json()["error"] == "invalid_token"

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,23 +19,16 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from demo_relay.adapters.postgres.pool import create_pool, keeps_session_state
-from tests.support.app import CONVERSATION, SeededApp, make_settings, owner_headers, tavus_headers
+from tests.support.app import (
+    CONVERSATION,
+    SeededApp,
+    make_settings,
+    owner_headers,
+    play_video_body,
+    tavus_headers,
+)
 
 WEBHOOK = "/api/tavus-webhook"
-
-
-def tool_call(title: str, call_id: str) -> bytes:
-    return json.dumps(
-        {
-            "event_type": "conversation.tool_call",
-            "conversation_id": CONVERSATION,
-            "properties": {
-                "name": "play_video",
-                "tool_call_id": call_id,
-                "arguments": json.dumps({"video_title": title}),
-            },
-        }
-    ).encode()
 
 
 @pytest.fixture
@@ -61,7 +53,7 @@ async def client(seeded: SeededApp) -> AsyncIterator[AsyncTestClient[Any]]:
 
 
 async def play(client: AsyncTestClient[Any], title: str, call_id: str) -> Any:
-    body = tool_call(title, call_id)
+    body = play_video_body(title, call_id)
     return await client.post(WEBHOOK, content=body, headers=tavus_headers(body))
 
 

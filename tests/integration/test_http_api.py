@@ -5,7 +5,6 @@ documented order of checks, dedupe, sessions, demos, the tool definition, health
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from tests.support.app import (
     SeededApp,
     make_settings,
     owner_headers,
+    play_video_body,
     standard_webhook_headers,
     tavus_headers,
 )
@@ -50,20 +50,6 @@ async def session(client: AsyncTestClient[Any], seeded: SeededApp) -> dict[str, 
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-def tool_call(title: str, call_id: str, conversation: str = CONVERSATION) -> bytes:
-    return json.dumps(
-        {
-            "event_type": "conversation.tool_call",
-            "conversation_id": conversation,
-            "properties": {
-                "name": "play_video",
-                "tool_call_id": call_id,
-                "arguments": json.dumps({"video_title": title}),
-            },
-        }
-    ).encode()
 
 
 async def post_signed(client: AsyncTestClient[Any], body: bytes, **params: str) -> Any:
@@ -223,10 +209,10 @@ async def test_signed_fixture_plays_and_the_url_serves_the_video(
 async def test_standard_webhooks_and_url_token_also_authenticate(
     client: AsyncTestClient[Any], session: dict[str, Any]
 ) -> None:
-    body = tool_call("pricing walkthrough", "call_sw")
+    body = play_video_body("pricing walkthrough", "call_sw")
     sw = await client.post(WEBHOOK, content=body, headers=standard_webhook_headers(body, "msg_sw_1"))
     assert sw.status_code == 200 and sw.json()["video"]["title"] == "Pricing Walkthrough"
-    body = tool_call("INTEGRATIONS TOUR", "call_token")
+    body = play_video_body("INTEGRATIONS TOUR", "call_token")
     tok = await client.post(
         WEBHOOK, content=body, params={"token": SECRET}, headers={"content-type": "application/json"}
     )
@@ -262,7 +248,7 @@ async def test_a_replay_with_a_fresh_unsigned_webhook_id_is_still_a_duplicate(
 async def test_failed_delivery_is_retryable(
     client: AsyncTestClient[Any], session: dict[str, Any], seeded: SeededApp, db_pool: asyncpg.Pool
 ) -> None:
-    body = tool_call("A video added later", "call_later")
+    body = play_video_body("A video added later", "call_later")
     first = await post_signed(client, body)
     assert first.status_code == 404 and first.json()["error"] == "video_not_found"
     # The test client runs the app in its own event loop: add the video through the test's own pool.
@@ -336,24 +322,26 @@ async def test_authentication_failures_are_401_and_store_nothing(
 
 
 async def test_webhook_error_answers(client: AsyncTestClient[Any], session: dict[str, Any]) -> None:
-    unknown = await post_signed(client, tool_call("Quantum teleporter", "c1"))
+    unknown = await post_signed(client, play_video_body("Quantum teleporter", "c1"))
     assert unknown.status_code == 404
     assert (
         unknown.json()["error"] == "video_not_found" and unknown.json()["video_title"] == "Quantum teleporter"
     )
     assert len(unknown.json()["suggestions"]) == 3
 
-    no_conversation = await post_signed(client, tool_call("Product Overview", "c2", conversation="nobody"))
+    no_conversation = await post_signed(
+        client, play_video_body("Product Overview", "c2", conversation="nobody")
+    )
     assert no_conversation.status_code == 404 and no_conversation.json()["error"] == "unknown_conversation"
 
     bad_demo = await post_signed(
         client,
-        tool_call("Product Overview", "c3", conversation="nobody"),
+        play_video_body("Product Overview", "c3", conversation="nobody"),
         demo_id="00000000-0000-0000-0000-000000000000",
     )
     assert bad_demo.status_code == 404 and bad_demo.json()["error"] == "unknown_demo"
 
-    blank = await post_signed(client, tool_call("  ", "c4"))
+    blank = await post_signed(client, play_video_body("  ", "c4"))
     assert blank.status_code == 422 and blank.json()["error"] == "invalid_arguments"
 
     malformed = await post_signed(client, b'{"event_type": "conversation.tool_call",')
@@ -369,7 +357,7 @@ async def test_missing_video_file_is_video_missing(
 ) -> None:
     path = seeded.settings.media_dir / seeded.demo_id / "pricing-walkthrough.mp4"
     path.unlink()
-    response = await post_signed(client, tool_call("Pricing Walkthrough", "c5"))
+    response = await post_signed(client, play_video_body("Pricing Walkthrough", "c5"))
     assert response.status_code == 404 and response.json()["error"] == "video_missing"
 
 
@@ -386,13 +374,13 @@ async def test_unknown_route_and_method_answer_json(client: AsyncTestClient[Any]
 
 async def test_session_tool_call_bridge(client: AsyncTestClient[Any], session: dict[str, Any]) -> None:
     url = f"/api/sessions/{session['channel']}/tool-calls"
-    body = tool_call("Product Overview", "bridge_1")  # the session's own conversation
+    body = play_video_body("Product Overview", "bridge_1")  # the session's own conversation
     ok = await client.post(
         url, content=body, headers={"authorization": f"Bearer {session['websocket']['token']}"}
     )
     assert ok.status_code == 200 and ok.json()["status"] == "played"
     # Another conversation's call with this viewer's token: refused, nothing played.
-    other_conversation = tool_call("Product Overview", "bridge_2", conversation="someone-else")
+    other_conversation = play_video_body("Product Overview", "bridge_2", conversation="someone-else")
     stolen = await client.post(
         url, content=other_conversation, headers={"authorization": f"Bearer {session['websocket']['token']}"}
     )

@@ -3,6 +3,7 @@ requests the way Tavus and Standard Webhooks relays do."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -53,6 +54,21 @@ class SeededApp:
     def demo_id(self) -> str:
         assert self.demo is not None, "the app has not started yet"
         return self.demo.id
+
+
+def play_video_body(title: str, call_id: str, conversation: str = CONVERSATION) -> bytes:
+    """A Tavus `conversation.tool_call` webhook body asking to play `title` (tool_call_id `call_id`)."""
+    return json.dumps(
+        {
+            "event_type": "conversation.tool_call",
+            "conversation_id": conversation,
+            "properties": {
+                "name": "play_video",
+                "tool_call_id": call_id,
+                "arguments": json.dumps({"video_title": title}),
+            },
+        }
+    ).encode()
 
 
 def tavus_headers(body: bytes, secret: str = SECRET) -> dict[str, str]:

@@ -15,15 +15,15 @@ whichever instance it lands."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import asyncpg
 
 from demo_relay.adapters.notifiers.relay import HubRelay, StoredEvent, note_around_seq
 from demo_relay.adapters.notifiers.websocket_hub import WebSocketHub, encode_frame
 from demo_relay.adapters.postgres.database import Database
+from demo_relay.adapters.postgres.listen import listening
 from demo_relay.adapters.postgres.pool import translate_errors
 from demo_relay.domain.errors import TransportUnavailable
 from demo_relay.domain.models import UNKNOWN_DURATION_CURRENT_S, ChannelEvent, EventName
@@ -210,23 +210,10 @@ class PostgresHubRelay(HubRelay):
         self.backend_pid: int | None = None
 
     async def listen_once(self) -> None:
-        lost = asyncio.Event()
-        conn: asyncpg.Connection[Any] = await asyncpg.connect(
-            self._dsn, timeout=10, server_settings={"application_name": LISTEN_APPLICATION_NAME}
-        )
-        try:
-            conn.add_termination_listener(lambda _: lost.set())
-            await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
-            self.backend_pid = conn.get_server_pid()
+        async with listening(self._dsn, NOTIFY_CHANNEL, self._on_notify, LISTEN_APPLICATION_NAME) as held:
+            self.backend_pid = held.conn.get_server_pid()
             async with self.listening():
-                while not lost.is_set():
-                    try:
-                        await asyncio.wait_for(lost.wait(), self._keepalive_s)
-                    except TimeoutError:
-                        await conn.fetchval("select 1", timeout=self._keepalive_s)  # a silent drop
-        finally:
-            if not conn.is_closed():
-                conn.terminate()
+                await held.until_lost(self._keepalive_s)
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         self.notified(str(payload))

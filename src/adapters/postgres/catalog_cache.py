@@ -25,8 +25,7 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import asyncpg
-
+from demo_relay.adapters.postgres.listen import listening
 from demo_relay.domain.models import Demo, DemoChanges, DemoVideo, TitleMatch
 from demo_relay.domain.titles import title_key
 
@@ -125,26 +124,17 @@ class CatalogCache:
             backoff = min(backoff * 2, self._max_backoff_s)
 
     async def _listen_once(self) -> None:
-        lost = asyncio.Event()
         if self._database.dsn is None:
             raise RuntimeError("the database is not open")
-        conn: asyncpg.Connection[Any] = await asyncpg.connect(
-            self._database.dsn, timeout=10, server_settings={"application_name": LISTEN_APPLICATION_NAME}
-        )
-        try:
-            conn.add_termination_listener(lambda _: lost.set())
-            await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
+        async with listening(
+            self._database.dsn, NOTIFY_CHANNEL, self._on_notify, LISTEN_APPLICATION_NAME
+        ) as held:
             self.invalidate()  # whatever was read before this point may have missed a notification
             self.live = True
-            while not lost.is_set():
-                try:
-                    await asyncio.wait_for(lost.wait(), self._keepalive_s)
-                except TimeoutError:
-                    await conn.fetchval("select 1", timeout=self._keepalive_s)  # a silent drop
-        finally:
-            self.live = False
-            if not conn.is_closed():
-                conn.terminate()
+            try:
+                await held.until_lost(self._keepalive_s)
+            finally:
+                self.live = False
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         self.invalidate(str(payload))
