@@ -30,6 +30,7 @@ import httpx
 
 from demo_relay.adapters.postgres.embedded import EmbeddedPostgres
 from demo_relay.adapters.signatures import tavus_hmac
+from tests.support.app import play_video_body
 from tests.support.server import free_port
 
 SECRET = "bench-webhook-secret-0123456789abcdef"
@@ -73,18 +74,7 @@ def summary_ms(values: Sequence[float]) -> dict[str, float]:
 
 
 def play_body(conversation_id: str, tool_call_id: str, title: str = TITLE) -> bytes:
-    return json.dumps(
-        {
-            "event_type": "conversation.tool_call",
-            "conversation_id": conversation_id,
-            "properties": {
-                "name": "play_video",
-                "tool_call_id": tool_call_id,
-                "arguments": json.dumps({"video_title": title}),
-            },
-        },
-        separators=(",", ":"),
-    ).encode()
+    return play_video_body(title, tool_call_id, conversation_id)
 
 
 def signature(body: bytes) -> str:

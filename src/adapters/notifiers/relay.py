@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from demo_relay.adapters.notifiers.websocket_hub import WebSocketHub
+from demo_relay.adapters.reconnecting import reconnecting
 
 log = logging.getLogger(__name__)
 
@@ -102,19 +103,13 @@ class HubRelay:
 
     async def run(self) -> None:
         """Until cancelled: connect, subscribe, deliver; on a lost connection, again with backoff."""
-        backoff = 0.1
-        while True:
-            try:
-                await self.listen_once()
-                backoff = 0.1
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # refused, reset, terminated: the next round reconnects
-                log.warning("hub relay: connection lost (%s); reconnecting", type(exc).__name__)
-            self.connected.clear()
-            self.reconnects += 1
-            await asyncio.sleep(backoff)
-            backoff = min(self._max_backoff_s, backoff * 2)
+        await reconnecting(self.listen_once, on_lost=self._lost, max_backoff_s=self._max_backoff_s)
+
+    def _lost(self, error: Exception | None) -> None:
+        if error is not None:
+            log.warning("hub relay: connection lost (%s); reconnecting", type(error).__name__)
+        self.connected.clear()
+        self.reconnects += 1
 
     @asynccontextmanager
     async def listening(self) -> AsyncIterator[None]:

@@ -19,13 +19,13 @@ millisecond on one network), as it would reach a read issued at that moment."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from demo_relay.adapters.postgres.listen import listening
+from demo_relay.adapters.reconnecting import reconnecting
 from demo_relay.domain.models import Demo, DemoChanges, DemoVideo, TitleMatch
 from demo_relay.domain.titles import title_key
 
@@ -106,22 +106,13 @@ class CatalogCache:
 
     async def run(self) -> None:
         """Listens until cancelled, reconnecting with backoff; the copies are used only while it listens."""
-        backoff = 0.1
-        while True:
-            try:
-                await self._listen_once()
-                backoff = 0.1
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the database away: serve from Postgres until it is back
-                log.warning(
-                    "catalog cache: LISTEN connection lost (%s); reading from Postgres meanwhile", exc
-                )
-            finally:
-                self.live = False
-                self.invalidate()
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, self._max_backoff_s)
+        await reconnecting(self._listen_once, on_lost=self._lost, max_backoff_s=self._max_backoff_s)
+
+    def _lost(self, error: Exception | None) -> None:
+        if error is not None:  # the database away: serve from Postgres until it is back
+            log.warning("catalog cache: LISTEN connection lost (%s); reading from Postgres meanwhile", error)
+        self.live = False
+        self.invalidate()
 
     async def _listen_once(self) -> None:
         if self._database.dsn is None:
