@@ -464,7 +464,14 @@ async def test_the_reaper_closes_a_conversation_that_never_ended(stack_factory: 
         )
 
         async def reaped() -> bool:
-            return stack.tavus.fake.conversations[conversation_id].status == "ended"
+            # At Tavus first, then here: the reaper tells Tavus, then the page, then records the end and
+            # frees the slot (the assertions below read those records).
+            if stack.tavus.fake.conversations[conversation_id].status != "ended":
+                return False
+            slot = await stack.pool.fetchval(
+                "select status from agent_conversations where conversation_id = $1", conversation_id
+            )
+            return bool(slot == "ended")
 
         await eventually(reaped)
         conversations = await stack.http.get(
